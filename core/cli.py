@@ -1,0 +1,184 @@
+"""The one CLI rule, in one place.
+
+Every sub-command writes progress and logs to stderr; with ``--json`` its last stdout line is one JSON
+object; bad input (a `UserError` or a malformed argument) exits 2 with a one-line message. A command
+module exposes ``HELP``, ``add_arguments(parser)`` and ``run(args) -> CommandResult`` and imports its
+heavy dependencies inside ``run`` so that ``main.py --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, TextIO
+
+from core.errors import Cancelled, UserError
+from core.progress import Progress, ProgressStream, T, run_to_end
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_CANCELLED = 130
+
+log = logging.getLogger("reenact")
+
+
+@dataclass
+class CommandResult:
+    """What a command produced: `data` becomes the JSON line, `text` the human-readable report."""
+
+    data: dict[str, Any]
+    text: str = ""
+    ok: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+class ProgressBar:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 28):
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.start = time.perf_counter()
+        self._last_decile = -1
+        self._last_draw = 0.0
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, item: Progress) -> None:
+        elapsed = time.perf_counter() - self.start
+        rate = item.done / elapsed if elapsed > 0 else 0.0
+        if item.total > 0:
+            frac = min(1.0, item.done / item.total)
+            eta = (item.total - item.done) / rate if rate > 0 else math.inf
+            eta_text = f"eta {eta:5.1f}s" if math.isfinite(eta) else "eta   ?"
+            filled = int(frac * self.width)
+            bar = "#" * filled + "-" * (self.width - filled)
+            line = f"{self.label} [{bar}] {item.done}/{item.total} {rate:6.1f}/s {eta_text} {item.message}"
+            decile = int(frac * 10)
+        else:
+            line = f"{self.label} {item.done} {rate:6.1f}/s {item.message}"
+            decile = item.done // 100
+        if self._tty:
+            now = time.perf_counter()
+            if now - self._last_draw > 0.1 or (item.total and item.done >= item.total):
+                self.stream.write("\r" + line[:160].ljust(100))
+                self.stream.flush()
+                self._last_draw = now
+        elif decile != self._last_decile:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        self._last_decile = decile
+
+    def close(self) -> None:
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def drive(stream: ProgressStream[T], label: str) -> T:
+    """Run a progress stream to its end with a progress bar on stderr; return its result."""
+    bar = ProgressBar(label)
+    try:
+        return run_to_end(stream, bar)
+    finally:
+        bar.close()
+
+
+def fail(message: str) -> NoReturn:
+    """Stop a command with a one-line user-facing message (exit code 2)."""
+    raise UserError(message)
+
+
+def build_parser(commands: Mapping[str, str], prog: str = "main.py") -> OneLineParser:
+    """One sub-parser per command module; every sub-command gets ``--json`` and ``--verbose``."""
+    parser = OneLineParser(
+        prog=prog,
+        description="Reenact Studio: animate a portrait from one photo. With no sub-command, opens the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in commands.items():
+        module = importlib.import_module(module_name)
+        sp = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        sp.error = OneLineParser.error.__get__(sp)  # type: ignore[method-assign]
+        sp.add_argument("--json", action="store_true", help="print one JSON object as the last stdout line")
+        sp.add_argument("-v", "--verbose", action="store_true", help="more detail in the log on stderr")
+        module.add_arguments(sp)
+        sp.set_defaults(_module=module_name)
+    return parser
+
+
+def _print_json(data: Mapping[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed sub-command under the CLI rule; return the process exit code."""
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    module = importlib.import_module(args._module)
+    try:
+        result: CommandResult = module.run(args)
+    except UserError as err:
+        message = " ".join(str(err).split())
+        sys.stderr.write(f"error: {message}\n")
+        if args.json:
+            _print_json({"ok": False, "error": message})
+        return EXIT_BAD_INPUT
+    except (Cancelled, KeyboardInterrupt):
+        sys.stderr.write("cancelled\n")
+        if args.json:
+            _print_json({"ok": False, "error": "cancelled"})
+        return EXIT_CANCELLED
+    if result.text:
+        (sys.stderr if args.json else sys.stdout).write(result.text.rstrip("\n") + "\n")
+    if args.json:
+        _print_json(result.data)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def format_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None) -> str:
+    """A plain aligned text table (numbers to 3 decimals) for command reports."""
+    if not rows:
+        return ""
+    columns = columns or list(rows[0].keys())
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.3f}"
+        return str(value)
+
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    head = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join([head, rule, *body])

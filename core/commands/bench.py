@@ -1,0 +1,70 @@
+"""`main.py bench`: generator speed, FLOPs and efficiency at a resolution, device and thread count."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+
+from core.cli import CommandResult, format_table
+
+HELP = "measure the generator's per-frame time, batch throughput, GFLOPs and efficiency"
+log = logging.getLogger("reenact.bench")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--size", type=int, default=256, help="resolution in pixels (default 256)")
+    parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps (default auto)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    parser.add_argument("--batch", type=int, default=8, help="batch size for export throughput (default 8)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed frames at batch 1 (default 20)")
+    parser.add_argument("--checkpoint", default=None, help="benchmark this checkpoint's model instead of the default config")
+    parser.add_argument("--config", default=None, help="YAML/JSON file with a `model` section")
+    parser.add_argument(
+        "--dtype", default="float32", choices=["float32", "bfloat16", "float16"], help="weights and activations"
+    )
+
+
+def run(args: argparse.Namespace) -> CommandResult:
+    import torch
+
+    from core.benchmark import run_benchmark
+    from core.config import ModelConfig, load_mapping
+    from core.device import pick_device, set_threads
+    from core.errors import ConfigError
+
+    if args.repeats < 3 or args.batch < 1:
+        raise ConfigError("--repeats must be at least 3 and --batch at least 1")
+    device = pick_device(args.device)
+    set_threads(args.threads)
+    generator = None
+    if args.checkpoint:
+        from core.checkpoint import load_generator
+
+        generator, checkpoint = load_generator(args.checkpoint)
+        config = checkpoint.config
+    elif args.config:
+        config = ModelConfig.from_dict(load_mapping(args.config).get("model", {}))
+    else:
+        config = ModelConfig()
+    if generator is None and args.size != config.resolution:
+        config = dataclasses.replace(config, resolution=args.size)
+    dtype = getattr(torch, args.dtype)
+    if dtype != torch.float32 and device.type == "cpu":
+        log.warning("reduced precision on the CPU is usually slower than float32")
+    result = run_benchmark(
+        config, device, batch=args.batch, repeats=args.repeats, dtype=dtype, generator=generator, log=log.info
+    )
+    data = dataclasses.asdict(result)
+    rows = [
+        {"measure": "resolution", "value": f"{result.resolution} px"},
+        {"measure": "device / threads", "value": f"{result.device} / {result.threads}"},
+        {"measure": "parameters", "value": f"{result.parameters / 1e6:.2f} M"},
+        {"measure": "prepare_source", "value": f"{result.ms_prepare_source:.1f} ms (once per source)"},
+        {"measure": "render, batch 1", "value": f"{result.ms_per_frame:.1f} ms/frame median, p90 {result.ms_per_frame_p90:.1f}"},
+        {"measure": f"render, batch {result.batch}", "value": f"{result.frames_per_s_batch:.1f} frames/s"},
+        {"measure": "GFLOPs per frame", "value": f"{result.gflops_per_frame:.2f}"},
+        {"measure": "dense conv", "value": f"{result.dense_gflops_per_s:.1f} GFLOP/s"},
+        {"measure": "efficiency", "value": f"{result.efficiency:.2f} (achieved / dense)"},
+    ]
+    return CommandResult(data=data, text=format_table(rows))

@@ -1,0 +1,217 @@
+"""Typed, frozen configuration: one dataclass per concern, built from YAML/JSON with validation.
+
+Unknown keys and impossible values are rejected with a message that names the key. A checkpoint
+stores `ModelConfig.to_dict()` so that loading rebuilds exactly the network that was saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+from core.errors import ConfigError
+
+C = TypeVar("C")
+
+NormKind = Literal["batch", "instance"]
+BlockNorm = Literal["batch", "instance", "none"]
+
+
+def _coerce(value: Any, annotation: Any, name: str) -> Any:
+    """Convert plain YAML/JSON values to the annotated type, or raise ConfigError naming `name`."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        choices = get_args(annotation)
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option, name)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0] if errors else f"{name} has an invalid value {value!r}")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{name} must be a list, got {value!r}")
+        args = get_args(annotation)
+        item_type = args[0] if args else Any
+        return tuple(_coerce(v, item_type, f"{name}[{i}]") for i, v in enumerate(value))
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be an integer, got {value!r}")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def from_dict(cls: type[C], data: Mapping[str, Any] | None, where: str = "") -> C:
+    """Build the frozen dataclass `cls` from plain data; unknown keys and bad values raise ConfigError."""
+    data = dict(data or {})
+    prefix = f"{where}." if where else ""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown {'key' if len(unknown) == 1 else 'keys'} {', '.join(prefix + k for k in unknown)}; "
+            f"known keys: {', '.join(sorted(known))}"
+        )
+    values = {key: _coerce(value, hints[key], prefix + key) for key, value in data.items()}
+    return cls(**values)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """Plain types only (tuples become lists), so a checkpoint loads with ``weights_only=True``."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def load_mapping(path: str | Path) -> dict[str, Any]:
+    """Read a YAML or JSON file into a dict, with a clear message when it is missing or malformed."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from err
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except (ValueError, ImportError) as err:
+        raise ConfigError(f"config {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {err}") from err
+    except Exception as err:
+        if type(err).__module__.startswith("yaml"):
+            raise ConfigError(f"config {path} is not valid YAML: {err}") from err
+        raise
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must hold a mapping of keys to values")
+    return data
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that fixes the generator's and discriminators' shapes.
+
+    The fusion net starts from the warped appearance feature at ``resolution / 2**fusion_blocks``
+    and each fusion block doubles the size with a pixel shuffle; ``fusion_widths[i]`` is the width of
+    block i (the last entry is the width of the full-resolution output stage).
+    """
+
+    resolution: int = 256
+    heatmap_variance: float = 3.0  # Gaussian variance in px^2 at 256 px, scaled with resolution
+    appearance_widths: tuple[int, ...] = (32, 64, 96, 128, 192)
+    fusion_widths: tuple[int, ...] = (96, 48, 24)
+    flow_widths: tuple[int, ...] = (48, 96, 128, 160)
+    local_widths: tuple[int, ...] = (16, 24, 48, 96)
+    local_size: int = 64
+    output_convs: int = 1  # residual 3x3 convolutions at full resolution before the RGB convolution
+    aan_statistics: NormKind = "batch"
+    block_norm: BlockNorm = "batch"
+    spectral_norm: bool = True
+    discriminator_scales: int = 2
+    discriminator_widths: tuple[int, ...] = (64, 128, 256, 512)
+
+    def __post_init__(self) -> None:
+        problems = []
+        blocks = len(self.fusion_widths) - 1
+        if blocks < 1:
+            problems.append("fusion_widths needs at least two entries (one fusion block)")
+        if len(self.appearance_widths) < blocks + 2:
+            problems.append(
+                f"appearance_widths needs at least {blocks + 2} entries for {blocks} fusion blocks"
+            )
+        if len(self.flow_widths) < 2:
+            problems.append("flow_widths needs at least two entries")
+        if len(self.local_widths) != 4:
+            problems.append(
+                "local_widths must have four entries: the input level and three down blocks (mirrored by "
+                "three up blocks)"
+            )
+        if len(self.discriminator_widths) < 2:
+            problems.append("discriminator_widths needs at least two entries")
+        for name in ("appearance_widths", "fusion_widths", "flow_widths", "local_widths", "discriminator_widths"):
+            if any(w < 1 for w in getattr(self, name)):
+                problems.append(f"{name} must be positive")
+        depth = max(len(self.appearance_widths) - 1, blocks + len(self.flow_widths) - 1)
+        if self.resolution < 32 or self.resolution % (2**depth):
+            problems.append(
+                f"resolution {self.resolution} must be at least 32 and divisible by {2**depth} "
+                f"for these widths"
+            )
+        if self.local_size < 16 or self.local_size % 8:  # three halvings
+            problems.append(f"local_size {self.local_size} must be a multiple of 8, at least 16")
+        if not 0 < self.heatmap_variance <= 100:
+            problems.append(f"heatmap_variance must be in (0, 100], got {self.heatmap_variance}")
+        if self.output_convs < 0:
+            problems.append("output_convs cannot be negative")
+        if not 1 <= self.discriminator_scales <= 4:
+            problems.append(f"discriminator_scales must be 1 to 4, got {self.discriminator_scales}")
+        if problems:
+            raise ConfigError("invalid model config: " + "; ".join(problems))
+
+    @property
+    def fusion_blocks(self) -> int:
+        return len(self.fusion_widths) - 1
+
+    @property
+    def feature_size(self) -> int:
+        """Side of the appearance feature F_a and of the flow field."""
+        return self.resolution // 2**self.fusion_blocks
+
+    @property
+    def heatmap_sigma(self) -> float:
+        """Gaussian sigma in pixels at this resolution (variance 3 at 256 px, as in the paper)."""
+        return (self.heatmap_variance**0.5) * self.resolution / 256
+
+    @classmethod
+    def tiny(cls, resolution: int = 64) -> ModelConfig:
+        """A few-hundred-kilobyte model for tests and quick CPU experiments."""
+        return cls(
+            resolution=resolution,
+            appearance_widths=(8, 16, 24, 32),
+            fusion_widths=(24, 16, 8),
+            flow_widths=(16, 24, 32),
+            local_widths=(8, 8, 16, 24),
+            local_size=max(16, resolution // 4),
+            discriminator_widths=(16, 32, 64),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ModelConfig:
+        return from_dict(cls, data, "model")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)

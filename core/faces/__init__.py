@@ -1,0 +1,1 @@
+"""Faces: landmarks, heatmaps, regions, alignment, video analysis, landmark transformer."""

@@ -1,0 +1,1 @@
+"""The paper's networks: one nn.Module per concept, composed in generator.py."""

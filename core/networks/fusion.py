@@ -1,0 +1,96 @@
+"""Fusion net: fusion blocks with appearance adaptive normalisation and pixel-shuffle upsampling.
+
+    F_{i+1} = FB_i([F_i, I_local resized to F_i], gamma_i, beta_i)
+
+A fusion block is: concat(F_i, I_local) -> conv3x3 -> AAN(gamma_i, beta_i) -> ReLU ->
+conv3x3 to 4*C_{i+1} channels -> pixel shuffle (x2) -> LeakyReLU. AAN sits after the block's first
+convolution, so Theta_i is C_i x H_i x W_i with C_i = fusion_widths[i] at F_i's size. The output stage
+at full resolution repeats the first half (concat, conv, AAN with the last Theta, ReLU), then applies
+`output_convs` residual 3x3 convolutions and a 3x3 convolution to RGB with tanh. I_local is the local
+nets' 4-channel canvas (RGB + coverage), area-downsampled to each stage's size.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.config import ModelConfig
+from core.networks.aan import AdaptiveNorm
+from core.networks.blocks import conv2d
+from core.networks.local import LOCAL_CANVAS_CHANNELS
+
+Modulation = tuple[torch.Tensor, torch.Tensor]
+
+
+class _Modulated(nn.Module):
+    """concat(x, local) -> conv -> AAN -> ReLU: the first half of every fusion stage."""
+
+    def __init__(self, channels: int, config: ModelConfig):
+        super().__init__()
+        self.conv = conv2d(channels + LOCAL_CANVAS_CHANNELS, channels, 3, spectral=config.spectral_norm)
+        self.norm = AdaptiveNorm(channels, config.aan_statistics)
+
+    def forward(self, x: torch.Tensor, local: torch.Tensor, modulation: Modulation, folded: bool) -> torch.Tensor:
+        h = self.conv(torch.cat([x, local], 1))
+        h = AdaptiveNorm.apply_folded(h, *modulation) if folded else self.norm(h, *modulation)
+        return F.relu(h, inplace=True)
+
+
+class FusionBlock(nn.Module):
+    def __init__(self, channels: int, out_channels: int, config: ModelConfig):
+        super().__init__()
+        self.modulated = _Modulated(channels, config)
+        self.expand = conv2d(channels, 4 * out_channels, 3, spectral=config.spectral_norm)
+        self.shuffle = nn.PixelShuffle(2)
+
+    def forward(self, x: torch.Tensor, local: torch.Tensor, modulation: Modulation, folded: bool) -> torch.Tensor:
+        h = self.modulated(x, local, modulation, folded)
+        return F.leaky_relu(self.shuffle(self.expand(h)), 0.2, inplace=True)
+
+
+class OutputStage(nn.Module):
+    def __init__(self, channels: int, config: ModelConfig):
+        super().__init__()
+        self.modulated = _Modulated(channels, config)
+        self.residual = nn.ModuleList(
+            conv2d(channels, channels, 3, spectral=config.spectral_norm) for _ in range(config.output_convs)
+        )
+        self.to_rgb = conv2d(channels, 3, 3, spectral=config.spectral_norm)
+
+    def forward(self, x: torch.Tensor, local: torch.Tensor, modulation: Modulation, folded: bool) -> torch.Tensor:
+        h = self.modulated(x, local, modulation, folded)
+        for conv in self.residual:
+            h = h + conv(F.leaky_relu(h, 0.2))
+        return torch.tanh(self.to_rgb(h))
+
+
+class FusionNet(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        widths = config.fusion_widths
+        self.blocks = nn.ModuleList(
+            FusionBlock(widths[i], widths[i + 1], config) for i in range(config.fusion_blocks)
+        )
+        self.output = OutputStage(widths[-1], config)
+
+    def norms(self) -> list[AdaptiveNorm]:
+        """The AAN layers in Theta's order."""
+        return [block.modulated.norm for block in self.blocks] + [self.output.modulated.norm]
+
+    def forward(
+        self,
+        warped: torch.Tensor,
+        local_canvas: torch.Tensor,
+        modulations: list[Modulation],
+        folded: bool = False,
+    ) -> torch.Tensor:
+        """warped F_a (B, C_0, h, w), local canvas (B, 4, R, R), Theta (or its folded form) -> RGB."""
+        h = warped
+        stages = [*self.blocks, self.output]
+        for stage, modulation in zip(stages, modulations, strict=True):
+            factor = local_canvas.shape[-1] // h.shape[-1]
+            local = F.avg_pool2d(local_canvas, factor) if factor > 1 else local_canvas
+            h = stage(h, local, modulation, folded)
+        return h

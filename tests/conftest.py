@@ -1,0 +1,58 @@
+"""Shared fixtures: real test material, headless Qt, per-session user folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep caches, autosaves and settings of the test run away from the user's own."""
+    base = tmp_path_factory.mktemp("user")
+    for kind in ("cache", "data", "config"):
+        os.environ[f"REENACT_{kind.upper()}_DIR"] = str(base / kind)
+
+
+def shared_file(name: str) -> Path:
+    """A file of ../shared/data, or a skip with the reason when it is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is not available on this machine")
+    return path
+
+
+@pytest.fixture(scope="session")
+def obama_path() -> Path:
+    return shared_file("obama.jpg")
+
+
+@pytest.fixture(scope="session")
+def obama2_path() -> Path:
+    return shared_file("obama2.jpg")
+
+
+@pytest.fixture(scope="session")
+def partial_face_path() -> Path:
+    return shared_file("obama_partial_face.jpg")
+
+
+@pytest.fixture(scope="session")
+def megamind_path() -> Path:
+    return shared_file("Megamind.avi")
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """The public-domain astronaut portrait (512x512 RGB uint8) bundled with scikit-image."""
+    skimage_data = pytest.importorskip("skimage.data")
+    return skimage_data.astronaut()
