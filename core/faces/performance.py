@@ -1,0 +1,287 @@
+"""Driving without a video: landmarks from pose and expression parameters, and keyframed performances.
+
+Parameters (a `FaceParams`): yaw, pitch, roll in degrees (conventions of `core.faces.shape_model`),
+mouth_open, blink_left, blink_right in [0, 1], smile and brow_raise in [-1, 1]. Left and right are as
+seen in the image. Expressions deform the source's own pose-free 3D shape (fit by the shape model), in
+proportion to its own features (mouth width, eye height, brow-to-eye gap), then the head is rotated by
+the pose parameters relative to the source's own pose and projected back. All parameters at zero give
+back the source landmarks exactly.
+
+A performance is keyframes of those parameters over time, interpolated with a Catmull-Rom spline
+(smooth, passing through every keyframe) and clipped to the parameters' ranges; it is saved as a small
+JSON file and expands to a landmark sequence of the same layout as a video's analysis.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.atomic import write_text
+from core.errors import ConfigError, InputError
+from core.faces.shape_model import fit_shapes, project, rotation_from_angles
+
+#: Every parameter with its allowed range.
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "yaw": (-45.0, 45.0),
+    "pitch": (-30.0, 30.0),
+    "roll": (-30.0, 30.0),
+    "mouth_open": (0.0, 1.0),
+    "smile": (-1.0, 1.0),
+    "blink_left": (0.0, 1.0),
+    "blink_right": (0.0, 1.0),
+    "brow_raise": (-1.0, 1.0),
+}
+PARAMETERS: tuple[str, ...] = tuple(PARAMETER_RANGES)
+PERFORMANCE_SUFFIX = ".performance.json"
+
+# Eyelid pairs (upper, lower) per eye, image-left eye first.
+_LIDS = {"blink_left": ((37, 41), (38, 40)), "blink_right": ((43, 47), (44, 46))}
+# Lower lip and chin: landmark -> share of the mouth opening it follows.
+_LOWER_LIP = {55: 0.6, 56: 0.9, 57: 1.0, 58: 0.9, 59: 0.6, 65: 0.9, 66: 1.0, 67: 0.9, 48: 0.2, 54: 0.2, 60: 0.25, 64: 0.25}
+_UPPER_LIP = {50: 0.08, 51: 0.1, 52: 0.08, 61: 0.06, 62: 0.08, 63: 0.06}
+_CHIN = {5: 0.25, 6: 0.5, 7: 0.8, 8: 0.9, 9: 0.8, 10: 0.5, 11: 0.25}
+# Smile: landmark -> (side, weight); side -1 for the image-left corner, +1 for the right.
+_SMILE = {48: (-1, 1.0), 60: (-1, 0.9), 49: (-1, 0.5), 59: (-1, 0.5), 61: (-1, 0.3), 67: (-1, 0.3),
+          54: (1, 1.0), 64: (1, 0.9), 53: (1, 0.5), 55: (1, 0.5), 63: (1, 0.3), 65: (1, 0.3)}
+
+
+@dataclass(frozen=True)
+class FaceParams:
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+    mouth_open: float = 0.0
+    smile: float = 0.0
+    blink_left: float = 0.0
+    blink_right: float = 0.0
+    brow_raise: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, (lo, hi) in PARAMETER_RANGES.items():
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+
+    def as_array(self) -> np.ndarray:
+        return np.array([getattr(self, name) for name in PARAMETERS], dtype=np.float64)
+
+
+def random_params(rng: np.random.Generator, scale: float = 1.0) -> FaceParams:
+    """Plausible random parameters (for training pairs from stills); `scale` shrinks the ranges."""
+    values = {}
+    for name, (lo, hi) in PARAMETER_RANGES.items():
+        if lo < 0:
+            values[name] = float(rng.uniform(lo, hi) * scale * (0.5 if name in ("yaw", "pitch", "roll") else 1.0))
+        else:
+            values[name] = float(rng.uniform(0, hi) * scale) if rng.random() < 0.6 else 0.0
+    return FaceParams(**values)
+
+
+def _deform(shape: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Apply expression parameters (T, 8) to pose-free shapes (T, 68, 3), in the shapes' own proportions."""
+    p = dict(zip(PARAMETERS, np.moveaxis(params, -1, 0), strict=True))
+    out = shape.copy()
+    mouth_width = np.linalg.norm(shape[:, 54, :2] - shape[:, 48, :2], axis=-1)
+    drop = p["mouth_open"] * 0.45 * mouth_width
+    for i, w in _LOWER_LIP.items():
+        out[:, i, 1] += w * drop
+    for i, w in _UPPER_LIP.items():
+        out[:, i, 1] -= w * drop
+    for i, w in _CHIN.items():
+        out[:, i, 1] += w * drop
+    smile = p["smile"] * mouth_width
+    for i, (side, w) in _SMILE.items():
+        out[:, i, 0] += side * w * 0.12 * smile
+        out[:, i, 1] -= w * 0.1 * smile
+    for name, pairs in _LIDS.items():
+        closure = p[name][:, None]
+        for upper, lower in pairs:
+            gap = shape[:, lower] - shape[:, upper]
+            out[:, upper] = shape[:, upper] + 0.8 * closure * gap
+            out[:, lower] = shape[:, lower] - 0.2 * closure * gap
+    eyes_y = shape[:, 36:48, 1].mean(-1)
+    brows_y = shape[:, 17:27, 1].mean(-1)
+    lift = p["brow_raise"] * 0.35 * (eyes_y - brows_y)
+    out[:, 17:27, 1] -= lift[:, None]
+    return out
+
+
+def landmarks_from_params(base_landmarks: np.ndarray, params: FaceParams | np.ndarray) -> np.ndarray:
+    """Landmarks of the base face under `params`: (68, 2) for one FaceParams, (T, 68, 2) for (T, 8)."""
+    single = isinstance(params, FaceParams)
+    values = params.as_array()[None] if isinstance(params, FaceParams) else np.atleast_2d(np.asarray(params, float))
+    if values.shape[-1] != len(PARAMETERS):
+        raise ValueError(f"params must have {len(PARAMETERS)} columns ({', '.join(PARAMETERS)})")
+    fit = fit_shapes(base_landmarks)
+    frames = len(values)
+    shape = _deform(np.repeat(fit.shape3d, frames, 0), values)
+    rotation = rotation_from_angles(values[:, 0], values[:, 1], values[:, 2]) @ fit.rotation[0]
+    out = project(shape, rotation, np.repeat(fit.scale, frames), np.repeat(fit.translation, frames, 0))
+    return out[0] if single else out
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    time: float  # seconds
+    params: FaceParams
+
+
+@dataclass(frozen=True)
+class Performance:
+    """Keyframed parameters over time; expands to one landmark frame per 1/fps seconds."""
+
+    keyframes: tuple[Keyframe, ...]
+    fps: float = 25.0
+    name: str = "performance"
+
+    def __post_init__(self) -> None:
+        if not self.keyframes:
+            raise ConfigError("a performance needs at least one keyframe")
+        if not 1 <= self.fps <= 240:
+            raise ConfigError(f"fps must be between 1 and 240, got {self.fps:g}")
+        times = [k.time for k in self.keyframes]
+        if times[0] < 0 or any(b <= a for a, b in itertools.pairwise(times)):
+            raise ConfigError("keyframe times must start at 0 or later and strictly increase")
+
+    @property
+    def duration(self) -> float:
+        return self.keyframes[-1].time
+
+    @property
+    def frame_count(self) -> int:
+        return round(self.duration * self.fps) + 1
+
+    def params_at(self, times: np.ndarray) -> np.ndarray:
+        """(T, 8) parameters at `times` (seconds), Catmull-Rom interpolated and clipped to range."""
+        key_t = np.array([k.time for k in self.keyframes])
+        key_v = np.stack([k.params.as_array() for k in self.keyframes])
+        times = np.clip(np.asarray(times, float), key_t[0], key_t[-1])
+        if len(key_t) == 1:
+            return np.repeat(key_v, len(times), 0)
+        seg = np.clip(np.searchsorted(key_t, times, side="right") - 1, 0, len(key_t) - 2)
+        t0, t1 = key_t[seg], key_t[seg + 1]
+        u = ((times - t0) / (t1 - t0))[:, None]
+        p0 = key_v[np.maximum(seg - 1, 0)]
+        p1, p2 = key_v[seg], key_v[seg + 1]
+        p3 = key_v[np.minimum(seg + 2, len(key_t) - 1)]
+        # Tangents scaled for non-uniform keyframe spacing (Catmull-Rom through every keyframe).
+        tp0, tp3 = key_t[np.maximum(seg - 1, 0)], key_t[np.minimum(seg + 2, len(key_t) - 1)]
+        m1 = (p2 - p0) / np.maximum(t1 - tp0, 1e-9)[:, None] * (t1 - t0)[:, None]
+        m2 = (p3 - p1) / np.maximum(tp3 - t0, 1e-9)[:, None] * (t1 - t0)[:, None]
+        u2, u3 = u * u, u * u * u
+        values = (2 * u3 - 3 * u2 + 1) * p1 + (u3 - 2 * u2 + u) * m1 + (-2 * u3 + 3 * u2) * p2 + (u3 - u2) * m2
+        lo = np.array([PARAMETER_RANGES[n][0] for n in PARAMETERS])
+        hi = np.array([PARAMETER_RANGES[n][1] for n in PARAMETERS])
+        return np.clip(values, lo, hi)
+
+    def frame_params(self) -> np.ndarray:
+        """(frame_count, 8) parameters, one row per output frame."""
+        return self.params_at(np.arange(self.frame_count) / self.fps)
+
+    def expand(self, base_landmarks: np.ndarray) -> np.ndarray:
+        """(frame_count, 68, 2) landmarks of the base face performing this."""
+        return landmarks_from_params(base_landmarks, self.frame_params())
+
+    # -- files --------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "reenact-studio-performance",
+            "version": 1,
+            "name": self.name,
+            "fps": self.fps,
+            "keyframes": [
+                {"time": k.time, **{n: v for n, v in asdict(k.params).items() if v != 0.0}} for k in self.keyframes
+            ],
+        }
+
+    def save(self, path: str | Path) -> Path:
+        write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        return Path(path)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "performance") -> Performance:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where} must be a JSON object")
+        known = {"format", "version", "name", "fps", "keyframes"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{where} has unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        if data.get("format", "reenact-studio-performance") != "reenact-studio-performance":
+            raise ConfigError(f"{where} is not a Reenact Studio performance (format {data.get('format')!r})")
+        frames = data.get("keyframes")
+        if not isinstance(frames, list) or not frames:
+            raise ConfigError(f"{where} needs a non-empty list 'keyframes'")
+        keyframes = []
+        param_names = {f.name for f in fields(FaceParams)}
+        for i, frame in enumerate(frames):
+            if not isinstance(frame, dict) or "time" not in frame:
+                raise ConfigError(f"{where} keyframe {i} must be an object with a 'time'")
+            bad = sorted(set(frame) - param_names - {"time"})
+            if bad:
+                raise ConfigError(
+                    f"{where} keyframe {i} has unknown keys {', '.join(bad)}; parameters are {', '.join(PARAMETERS)}"
+                )
+            values = {}
+            for key, value in frame.items():
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ConfigError(f"{where} keyframe {i}: {key} must be a number, got {value!r}")
+                values[key] = float(value)
+            time = values.pop("time")
+            try:
+                keyframes.append(Keyframe(time, FaceParams(**values)))
+            except ConfigError as err:
+                raise ConfigError(f"{where} keyframe {i} (t={time:g}s): {err}") from err
+        fps = data.get("fps", 25.0)
+        if isinstance(fps, bool) or not isinstance(fps, int | float):
+            raise ConfigError(f"{where}: fps must be a number")
+        return cls(tuple(keyframes), float(fps), str(data.get("name", "performance")))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Performance:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"cannot read performance {path.name}: {getattr(err, 'strerror', None) or err}") from err
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{path.name} is not valid JSON (line {err.lineno}: {err.msg})") from err
+        return cls.from_dict(data, where=path.name)
+
+
+def is_performance_file(path: str | Path) -> bool:
+    name = str(path).lower()
+    return name.endswith(PERFORMANCE_SUFFIX) or name.endswith(".json")
+
+
+def builtin_performance(fps: float = 25.0) -> Performance:
+    """About six seconds: a turn, a nod, a smile, blinks and speech-like mouth motion."""
+    k = Keyframe
+    frames = [
+        k(0.0, FaceParams()),
+        k(0.5, FaceParams(mouth_open=0.35)),
+        k(0.75, FaceParams(mouth_open=0.05)),
+        k(1.0, FaceParams(yaw=-18, mouth_open=0.45)),
+        k(1.25, FaceParams(yaw=-22, mouth_open=0.1)),
+        k(1.5, FaceParams(yaw=-18, blink_left=1, blink_right=1, mouth_open=0.3)),
+        k(1.7, FaceParams(yaw=-10, mouth_open=0.05)),
+        k(2.2, FaceParams(yaw=16, pitch=-4, brow_raise=0.6, mouth_open=0.4)),
+        k(2.5, FaceParams(yaw=20, pitch=-6, brow_raise=0.7, mouth_open=0.1)),
+        k(2.9, FaceParams(yaw=8, pitch=8, mouth_open=0.3)),
+        k(3.3, FaceParams(pitch=-8, roll=4)),
+        k(3.7, FaceParams(pitch=8, roll=-3, blink_left=1, blink_right=1)),
+        k(3.9, FaceParams(pitch=2, smile=0.4)),
+        k(4.5, FaceParams(smile=1.0, brow_raise=0.3)),
+        k(5.0, FaceParams(smile=0.8, mouth_open=0.25, roll=5)),
+        k(5.4, FaceParams(smile=0.2, mouth_open=0.05, blink_left=1)),
+        k(5.6, FaceParams(mouth_open=0.3)),
+        k(6.0, FaceParams()),
+    ]
+    return Performance(tuple(frames), fps=fps, name="built-in demo")
