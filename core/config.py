@@ -215,3 +215,37 @@ class ModelConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How a driving sequence moves the source; the device is the Reenactor's, not an option.
+
+    `output_size` is the longest side of the output in pixels; None keeps the native size (the
+    model's crop, or the full source photo with `paste_back`).
+    """
+
+    strength: float = 1.0
+    identity_adaptation: float = 0.0
+    relative: bool = True
+    reference_frame: int | None = None
+    smoothing: float = 0.5
+    paste_back: bool = False
+    output_size: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("strength", "identity_adaptation", "smoothing"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{name.replace('_', ' ')} must be between 0 and 1, got {value:g}")
+        if self.reference_frame is not None and self.reference_frame < 0:
+            raise ConfigError(f"reference frame must be 0 or more, got {self.reference_frame}")
+        if self.output_size is not None and not 16 <= self.output_size <= 8192:
+            raise ConfigError(f"output size must be between 16 and 8192 px, got {self.output_size}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RenderOptions:
+        return from_dict(cls, data, "options")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)

@@ -17,3 +17,13 @@ def resources_dir() -> Path:
 def resource_path(*parts: str) -> Path:
     """Path of a bundled resource; it may not exist (callers say what is missing and why)."""
     return resources_dir().joinpath(*parts)
+
+
+#: The bundled demo checkpoint (trained on the small real material available; see resources/README.md).
+DEMO_CHECKPOINT = ("models", "demo.pt")
+
+
+def default_checkpoint() -> Path | None:
+    """The bundled demo checkpoint, or None when this build has none."""
+    path = resource_path(*DEMO_CHECKPOINT)
+    return path if path.is_file() else None

@@ -1,0 +1,115 @@
+"""`main.py render`: reenact a source photo with a driving video or performance and export the result."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from core.cli import CommandResult
+
+HELP = "reenact SOURCE with DRIVING (a video or a .performance.json) and export to OUT (.mp4/.gif/.webp/folder)"
+log = logging.getLogger("reenact.render")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="the portrait photo to animate")
+    parser.add_argument("driving", help="a driving video, a performance file (.json), or 'builtin' for the demo performance")
+    parser.add_argument("-o", "--output", required=True, help="output: .mp4, .gif, .webp, or a folder for PNG frames")
+    parser.add_argument("--checkpoint", default=None, help="trained model (default: the bundled demo model)")
+    parser.add_argument("--random-weights", action="store_true", help="render with an untrained network (testing only)")
+    parser.add_argument("--strength", type=float, default=1.0, help="landmark transformer strength 0..1 (default 1)")
+    parser.add_argument("--identity-adaptation", type=float, default=0.0, help="blend toward the driver's own shape 0..1")
+    parser.add_argument("--absolute", action="store_true", help="absolute motion instead of relative to a reference frame")
+    parser.add_argument("--reference-frame", type=int, default=None, help="reference driving frame (default: closest to the source)")
+    parser.add_argument("--smoothing", type=float, default=0.5, help="temporal landmark smoothing 0..1 (default 0.5)")
+    parser.add_argument("--paste-back", action="store_true", help="paste the face back into the full source photo")
+    parser.add_argument("--face-index", type=int, default=0, help="which face of the source photo (0 = largest)")
+    parser.add_argument("--driving-face-index", type=int, default=0, help="which face of the driving video to follow")
+    parser.add_argument("--start", type=int, default=0, help="first driving frame (default 0)")
+    parser.add_argument("--end", type=int, default=None, help="frame after the last (exclusive; default: the end)")
+    parser.add_argument("--size", type=int, default=None, help="longest side of the output in pixels")
+    parser.add_argument("--quality", type=int, default=8, help="encoding quality 1..10 (default 8)")
+    parser.add_argument("--batch", type=int, default=8, help="frames per network call (default 8)")
+    parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    parser.add_argument("--backend", default="dlib", help="landmark backend: auto|dlib|face-alignment (default dlib)")
+
+
+def load_driving(path: str, reenactor, backend: str, face_index: int = 0):  # noqa: ANN001, ANN201
+    """A DrivingSequence from a video (analysed, cached) or a performance file ('builtin': the demo)."""
+    from core.cli import drive
+    from core.errors import InputError
+    from core.faces.driving import DrivingSequence
+    from core.faces.performance import Performance, builtin_performance
+
+    source = reenactor.source
+    if path == "builtin":
+        return DrivingSequence.from_performance(builtin_performance(), source.landmarks, reenactor.resolution)
+    driving_path = Path(path)
+    if not driving_path.exists():
+        raise InputError(f"driving file {driving_path} not found")
+    if driving_path.suffix.lower() == ".json":
+        performance = Performance.load(driving_path)
+        return DrivingSequence.from_performance(performance, source.landmarks, reenactor.resolution)
+    from core.faces.analysis import analyze_video
+
+    analysis = drive(analyze_video(driving_path, reenactor.detector, face_index), "analysing driving video")
+    return DrivingSequence.from_analysis(analysis, driving_path)
+
+
+def build_reenactor(args: argparse.Namespace):  # noqa: ANN201
+    from core.device import pick_device, set_threads
+    from core.errors import CheckpointError
+    from core.faces.landmarks import load_detector
+    from core.pipeline import Reenactor
+    from resources import default_checkpoint
+
+    device = pick_device(args.device)
+    set_threads(args.threads)
+    checkpoint = args.checkpoint or (None if args.random_weights else default_checkpoint())
+    if checkpoint is None and not args.random_weights:
+        raise CheckpointError("no trained checkpoint found: pass --checkpoint FILE (this build has no demo model)")
+    return Reenactor(checkpoint, device, allow_random_weights=args.random_weights, detector=load_detector(args.backend))
+
+
+def run(args: argparse.Namespace) -> CommandResult:
+    from core.cli import drive
+    from core.config import RenderOptions
+    from core.export import check_target, export
+
+    check_target(args.output)  # before any work
+    options = RenderOptions(
+        strength=args.strength,
+        identity_adaptation=args.identity_adaptation,
+        relative=not args.absolute,
+        reference_frame=args.reference_frame,
+        smoothing=args.smoothing,
+        paste_back=args.paste_back,
+        output_size=args.size,
+    )
+    reenactor = build_reenactor(args)
+    log.info("source: %s", args.source)
+    reenactor.set_source(args.source, face_index=args.face_index)
+    reenactor.set_driving(load_driving(args.driving, reenactor, args.backend, args.driving_face_index))
+    stop = args.end if args.end is not None else reenactor.driving.frame_count
+    result = drive(
+        export(reenactor, args.output, options, args.start, stop, quality=args.quality, batch=args.batch), "rendering"
+    )
+    data = {
+        "frames": result.frames,
+        "seconds": round(result.seconds, 3),
+        "frames_per_s": round(result.frames_per_s, 2),
+        "output": str(result.output),
+        "size": list(result.size),
+        "audio": result.audio,
+        "skipped_frames": list(result.skipped_frames),
+        "random_weights": reenactor.random_weights,
+    }
+    text = (
+        f"wrote {result.output}: {result.frames} frames at {result.size[0]}x{result.size[1]} in {result.seconds:.1f}s "
+        f"({result.frames_per_s:.1f} frames/s){', with audio' if result.audio else ''}"
+    )
+    if result.skipped_frames:
+        text += f"\nskipped unreadable driving frames: {', '.join(map(str, result.skipped_frames))}"
+    return CommandResult(data=data, text=text)

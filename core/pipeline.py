@@ -1,0 +1,316 @@
+"""The Reenactor: a source prepared once, then any driving frame -> the reenacted image.
+
+Data flows forward: source photo -> detect + align -> `prepare_source` (appearance feature and Theta,
+once per source) -> for each driving frame: landmarks (from the sequence's cache) -> landmark
+transformer -> `render` -> optional paste-back into the full source photo. The GUI and the CLI both use
+this class: `render_frame` for scrubbing (with a frame cache keyed by the options that change the
+result) and `render_range` for export (batched, a generator yielding progress).
+
+Thread safety: one lock guards the caches and the state; rendering itself runs outside it, so a
+preview and an export may overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.config import ModelConfig, RenderOptions
+from core.errors import CheckpointError
+from core.faces.driving import DrivingSequence
+from core.faces.transformer import LandmarkTransformer, TransferOptions
+from core.progress import CancelToken, Progress, ProgressStream
+
+log = logging.getLogger(__name__)
+
+#: The options that change a rendered frame (everything in RenderOptions does).
+_CACHE_BYTES = 384 * 2**20
+
+
+@dataclass(frozen=True)
+class SourceFace:
+    """The prepared source: the full photo, its faces, the chosen one and its aligned crop."""
+
+    name: str
+    photo: np.ndarray  # (H, W, 3) uint8 RGB, the full photo (paste-back target)
+    faces: tuple  # every detected Face, largest first
+    face_index: int
+    alignment: object  # core.faces.align.Alignment
+    crop: np.ndarray  # (R, R, 3) uint8
+    landmarks: np.ndarray  # (68, 2) in crop pixels
+
+    @property
+    def face(self):
+        return self.faces[self.face_index]
+
+
+@dataclass(frozen=True)
+class RenderedFrame:
+    index: int
+    image: np.ndarray  # uint8 RGB: the crop, or the full photo with paste-back
+    landmarks: np.ndarray  # (68, 2) driving landmarks after the transformer, in crop pixels
+
+
+def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 HxWx3 -> (1, 3, H, W) float in [-1, 1], channels-last."""
+    t = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1).unsqueeze(0).float()
+    return (t / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
+
+
+def to_images(batch: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) in [-1, 1] -> (B, H, W, 3) uint8."""
+    out = ((batch.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+    return out.permute(0, 2, 3, 1).cpu().numpy()
+
+
+class Reenactor:
+    """Renders a source face driven by a `DrivingSequence`."""
+
+    def __init__(
+        self,
+        checkpoint: str | Path | None,
+        device: torch.device | str = "cpu",
+        allow_random_weights: bool = False,
+        config: ModelConfig | None = None,
+        detector: object | None = None,
+    ):
+        from core.networks.generator import Generator
+        from core.networks.inference import for_inference
+
+        self.device = torch.device(device)
+        self.checkpoint_path = Path(checkpoint) if checkpoint else None
+        self.metadata: dict = {}
+        if self.checkpoint_path is not None:
+            from core.checkpoint import load_generator
+
+            generator, ckpt = load_generator(self.checkpoint_path)
+            self.config = ckpt.config
+            self.metadata = dict(ckpt.metadata)
+            self.random_weights = False
+        elif allow_random_weights:
+            self.config = config or ModelConfig()
+            torch.manual_seed(0)
+            generator = Generator(self.config)
+            self.random_weights = True
+            log.warning("rendering with random weights (asked for explicitly): the output is not a face")
+        else:
+            raise CheckpointError(
+                "no trained checkpoint: pass one with --checkpoint (or pick one in the app); "
+                "train one with `main.py train`"
+            )
+        self.generator = for_inference(generator.eval()).to(self.device)
+        self._detector = detector
+        self._lock = threading.RLock()
+        self.source: SourceFace | None = None
+        self.driving: DrivingSequence | None = None
+        self._prepared = None
+        self._transformer: LandmarkTransformer | None = None
+        self._landmarks_cache: dict[tuple, np.ndarray] = {}
+        self._frames: OrderedDict[tuple, RenderedFrame] = OrderedDict()
+        self._frames_bytes = 0
+
+    @property
+    def resolution(self) -> int:
+        return self.config.resolution
+
+    # -- inputs ------------------------------------------------------------------------------------------
+    @property
+    def detector(self):
+        if self._detector is None:
+            from core.faces.landmarks import load_detector
+
+            self._detector = load_detector("auto")
+        return self._detector
+
+    def set_source(self, image: np.ndarray | str | Path, face_index: int = 0, name: str | None = None) -> SourceFace:
+        """Detect, align and prepare the source (once); raises NoFaceError / InputError for bad photos."""
+        from core.faces.align import align_face
+        from core.faces.image_io import read_image
+        from core.faces.landmarks import detect_faces, pick_face
+
+        if isinstance(image, str | Path):
+            name = name or Path(image).name
+            photo = read_image(image)
+        else:
+            photo = np.ascontiguousarray(image)
+            name = name or "source"
+        faces = tuple(detect_faces(photo, self.detector))
+        face = pick_face(list(faces), face_index, name)
+        alignment = align_face(face.landmarks, self.resolution)
+        crop = alignment.crop(photo)
+        landmarks = alignment.to_crop(face.landmarks).astype(np.float32)
+        source = SourceFace(name, photo, faces, face_index, alignment, crop, landmarks)
+        with torch.inference_mode():
+            prepared = self.generator.prepare_source(
+                to_tensor(crop, self.device), torch.from_numpy(landmarks)[None].to(self.device)
+            )
+        with self._lock:
+            self.source = source
+            self._prepared = prepared
+            self._transformer = LandmarkTransformer(landmarks)
+            self._invalidate()
+        return source
+
+    def set_driving(self, sequence: DrivingSequence) -> None:
+        with self._lock:
+            self.driving = sequence
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._landmarks_cache.clear()
+        self._frames.clear()
+        self._frames_bytes = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.source is not None and self.driving is not None
+
+    def _require(self) -> tuple[SourceFace, DrivingSequence]:
+        if self.source is None:
+            raise RuntimeError("set_source() first")
+        if self.driving is None:
+            raise RuntimeError("set_driving() first")
+        return self.source, self.driving
+
+    # -- landmarks -----------------------------------------------------------------------------------------
+    def transformed_landmarks(self, options: RenderOptions) -> np.ndarray:
+        """(T, 68, 2) driving landmarks carried onto the source, in crop pixels (cached per options)."""
+        _, driving = self._require()
+        key = (options.strength, options.identity_adaptation, options.relative, options.reference_frame, options.smoothing)
+        with self._lock:
+            cached = self._landmarks_cache.get(key)
+            if cached is not None:
+                return cached
+            transformer = self._transformer
+        landmarks = driving.landmarks(options.smoothing, self.resolution)
+        transfer = TransferOptions(
+            strength=options.strength,
+            identity_adaptation=options.identity_adaptation,
+            relative=options.relative,
+            reference_frame=options.reference_frame,
+        )
+        out = transformer.transform(landmarks, transfer, valid=driving.has_face)
+        with self._lock:
+            self._landmarks_cache[key] = out
+        return out
+
+    def reference_frame(self, options: RenderOptions) -> int:
+        """The reference frame relative mode uses: the user's, or the one closest to the source."""
+        if options.reference_frame is not None:
+            return options.reference_frame
+        _, driving = self._require()
+        from core.faces.shape_model import fit_shapes
+
+        fit = fit_shapes(driving.landmarks(options.smoothing, self.resolution))
+        return self._transformer.closest_frame(fit, driving.has_face)
+
+    # -- rendering -----------------------------------------------------------------------------------------
+    def render_frame(self, index: int, options: RenderOptions) -> RenderedFrame:
+        """One frame, from the cache when the same frame and options were rendered before."""
+        _, driving = self._require()
+        if not 0 <= index < driving.frame_count:
+            raise IndexError(f"frame {index} is outside 0..{driving.frame_count - 1}")
+        key = (index, options)
+        with self._lock:
+            hit = self._frames.get(key)
+            if hit is not None:
+                self._frames.move_to_end(key)
+                return hit
+        frame = self.render_batch([index], options)[0]
+        self._remember(key, frame)
+        return frame
+
+    def _remember(self, key: tuple, frame: RenderedFrame) -> None:
+        with self._lock:
+            if key in self._frames:
+                return
+            self._frames[key] = frame
+            self._frames_bytes += frame.image.nbytes
+            while self._frames_bytes > _CACHE_BYTES and len(self._frames) > 1:
+                _, old = self._frames.popitem(last=False)
+                self._frames_bytes -= old.image.nbytes
+
+    def cached_frame(self, index: int, options: RenderOptions) -> RenderedFrame | None:
+        with self._lock:
+            return self._frames.get((index, options))
+
+    def render_crops(self, indices: list[int], options: RenderOptions) -> tuple[np.ndarray, np.ndarray]:
+        """(B, R, R, 3) uint8 crops and their (B, 68, 2) landmarks, in one network call."""
+        self._require()
+        landmarks = self.transformed_landmarks(options)[indices]
+        with self._lock:
+            prepared = self._prepared
+        with torch.inference_mode():
+            lm = torch.from_numpy(np.ascontiguousarray(landmarks)).to(self.device)
+            return to_images(self.generator.render(prepared, lm).image), landmarks
+
+    def render_batch(self, indices: list[int], options: RenderOptions) -> list[RenderedFrame]:
+        """Render and finish several frames (paste-back, output size)."""
+        source, _ = self._require()
+        crops, landmarks = self.render_crops(indices, options)
+        return [
+            RenderedFrame(i, self.finish(crop, options, source), landmarks[k])
+            for k, (i, crop) in enumerate(zip(indices, crops, strict=True))
+        ]
+
+    def finish(self, crop: np.ndarray, options: RenderOptions, source: SourceFace | None = None) -> np.ndarray:
+        """Paste back into the full photo when asked, then scale to the output size."""
+        source = source or self.source
+        image = crop
+        if options.paste_back:
+            from core.faces.align import paste_back
+
+            image = paste_back(source.photo, crop, source.alignment)
+        if options.output_size is not None:
+            import cv2
+
+            h, w = image.shape[:2]
+            factor = options.output_size / max(h, w)
+            if abs(factor - 1.0) > 1e-6:
+                size = (max(2, round(w * factor)), max(2, round(h * factor)))
+                interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+                image = cv2.resize(image, size, interpolation=interp)
+        return image
+
+    def output_size(self, options: RenderOptions) -> tuple[int, int]:
+        """(w, h) of rendered frames with these options."""
+        source, _ = self._require()
+        h, w = (source.photo.shape[:2] if options.paste_back else (self.resolution, self.resolution))
+        if options.output_size is None:
+            return w, h
+        factor = options.output_size / max(h, w)
+        return max(2, round(w * factor)), max(2, round(h * factor))
+
+    def render_range(
+        self,
+        start: int,
+        stop: int,
+        options: RenderOptions,
+        batch: int = 8,
+        cancel: CancelToken | None = None,
+        skip: frozenset[int] = frozenset(),
+    ) -> ProgressStream[int]:
+        """Yield Progress(payload=RenderedFrame) for frames start..stop-1 (except `skip`), in order."""
+        _, driving = self._require()
+        start, stop = max(0, start), min(stop, driving.frame_count)
+        wanted = [i for i in range(start, stop) if i not in skip]
+        done = 0
+        for chunk in _chunks(wanted, batch):
+            if cancel is not None:
+                cancel.check()
+            for frame in self.render_batch(chunk, options):
+                done += 1
+                yield Progress(done, len(wanted), f"frame {frame.index}", frame)
+        return done
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
