@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -27,6 +28,10 @@ from core.errors import CheckpointError
 from core.faces.driving import DrivingSequence
 from core.faces.transformer import LandmarkTransformer, TransferOptions
 from core.progress import CancelToken, Progress, ProgressStream
+
+if TYPE_CHECKING:
+    from core.faces.align import Alignment
+    from core.faces.landmarks import Face, LandmarkDetector
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +45,9 @@ class SourceFace:
 
     name: str
     photo: np.ndarray  # (H, W, 3) uint8 RGB, the full photo (paste-back target)
-    faces: tuple  # every detected Face, largest first
+    faces: tuple[Face, ...]  # every detected face, largest first
     face_index: int
-    alignment: object  # core.faces.align.Alignment
+    alignment: Alignment
     crop: np.ndarray  # (R, R, 3) uint8
     landmarks: np.ndarray  # (68, 2) in crop pixels
 
@@ -79,7 +84,7 @@ class Reenactor:
         device: torch.device | str = "cpu",
         allow_random_weights: bool = False,
         config: ModelConfig | None = None,
-        detector: object | None = None,
+        detector: LandmarkDetector | None = None,
     ):
         from core.networks.generator import Generator
         from core.networks.inference import for_inference

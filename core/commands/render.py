@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli import CommandResult
+
+if TYPE_CHECKING:
+    from core.faces.driving import DrivingSequence
+    from core.pipeline import Reenactor
 
 HELP = "reenact SOURCE with DRIVING (a video or a .performance.json) and export to OUT (.mp4/.gif/.webp/folder)"
 log = logging.getLogger("reenact.render")
@@ -36,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="dlib", help="landmark backend: auto|dlib|face-alignment (default dlib)")
 
 
-def load_driving(path: str, reenactor, backend: str, face_index: int = 0):  # noqa: ANN001, ANN201
+def load_driving(path: str, reenactor: Reenactor, face_index: int = 0) -> DrivingSequence:
     """A DrivingSequence from a video (analysed, cached) or a performance file ('builtin': the demo)."""
     from core.cli import drive
     from core.errors import InputError
@@ -58,7 +63,7 @@ def load_driving(path: str, reenactor, backend: str, face_index: int = 0):  # no
     return DrivingSequence.from_analysis(analysis, driving_path)
 
 
-def build_reenactor(args: argparse.Namespace):  # noqa: ANN201
+def build_reenactor(args: argparse.Namespace) -> Reenactor:
     from core.device import pick_device, set_threads
     from core.errors import CheckpointError
     from core.faces.landmarks import load_detector
@@ -91,7 +96,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     reenactor = build_reenactor(args)
     log.info("source: %s", args.source)
     reenactor.set_source(args.source, face_index=args.face_index)
-    reenactor.set_driving(load_driving(args.driving, reenactor, args.backend, args.driving_face_index))
+    reenactor.set_driving(load_driving(args.driving, reenactor, args.driving_face_index))
     stop = args.end if args.end is not None else reenactor.driving.frame_count
     result = drive(
         export(reenactor, args.output, options, args.start, stop, quality=args.quality, batch=args.batch), "rendering"
