@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=int, default=0, help="first driving frame (default 0)")
     parser.add_argument("--end", type=int, default=None, help="frame after the last (exclusive; default: the end)")
     parser.add_argument("--size", type=int, default=None, help="longest side of the output in pixels")
-    parser.add_argument("--quality", type=int, default=8, help="encoding quality 1..10 (default 8)")
+    parser.add_argument("--quality", type=int, default=80, help="encoding quality 0..100 (default 80)")
     parser.add_argument("--batch", type=int, default=8, help="frames per network call (default 8)")
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")

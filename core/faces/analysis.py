@@ -1,0 +1,303 @@
+"""Driving-video analysis: per-frame landmarks, face flags, boxes and head pose, cached on disk.
+
+`analyze_video` streams the video once (never holding it in memory), follows one face with
+`FaceTracker`, and returns a `VideoAnalysis`; frames without a face (or damaged ones) are flagged and
+hold the last good landmarks, so every frame has landmarks to render with. The result is cached under
+the video's content hash and the detection settings, so opening the same video again is instant.
+Smoothing is applied on demand (`VideoAnalysis.smoothed`), after the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zipfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from core.atomic import atomic_path
+from core.errors import InputError, NoFaceError, OutputError
+from core.faces import analysis_cache
+from core.faces.landmarks import MIN_DETECTABLE_FACE, LandmarkDetector, detect_faces, pick_face
+from core.faces.pose import estimate_pose
+from core.faces.smoothing import DEFAULT_AMOUNT, smooth_landmarks
+from core.faces.tracking import FaceTracker
+from core.faces.video_frames import iter_frames, probe_video
+from core.progress import CancelToken, Progress, ProgressStream
+
+log = logging.getLogger(__name__)
+
+#: Bump when the analysis itself changes, so old cache entries are not reused.
+ANALYSIS_VERSION = 1
+_FORMAT = "reenact-studio/face-analysis"
+_ARRAYS = ("landmarks_raw", "has_face", "boxes", "angles", "scores", "bad_frames")
+
+
+@dataclass(frozen=True)
+class VideoAnalysis:
+    """Per-frame face data of a video (or a still, with one frame), in original-frame pixels.
+
+    Frames without a face have ``has_face`` False and hold the last good landmarks (the first good
+    ones before any face was seen). `bad_frames` are frames the decoder flagged as damaged or could not
+    decode; `dropped_frames` counts frames the container announced but the decoder never produced.
+    """
+
+    landmarks_raw: np.ndarray  # (T, 68, 2) float32
+    has_face: np.ndarray  # (T,) bool
+    boxes: np.ndarray  # (T, 4) float32, x0 y0 x1 y1 (held like the landmarks)
+    angles: np.ndarray  # (T, 3) float32: yaw, pitch, roll in degrees (see core.faces.pose)
+    scores: np.ndarray  # (T,) float32: score of the detection the frame's track started from
+    fps: float  # 0 for a still
+    frame_size: tuple[int, int]  # (w, h) after rotation
+    backend: str
+    bad_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    dropped_frames: int = 0
+    source: str = ""
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.landmarks_raw)
+
+    @property
+    def frames_with_face(self) -> int:
+        return int(self.has_face.sum())
+
+    def smoothed(self, amount: float = DEFAULT_AMOUNT, mode: str = "offline") -> np.ndarray:
+        """(T, 68, 2) landmarks smoothed over time (`amount` 0 = raw; see `core.faces.smoothing`)."""
+        return smooth_landmarks(self.landmarks_raw, self.fps, amount, mode, self.has_face)
+
+    def summary(self) -> dict[str, object]:
+        """Counts for reports and ``--json``."""
+        return {
+            "frames": self.frame_count,
+            "frames_with_face": self.frames_with_face,
+            "bad_frames": len(self.bad_frames),
+            "dropped_frames": self.dropped_frames,
+            "fps": self.fps,
+            "width": self.frame_size[0],
+            "height": self.frame_size[1],
+            "backend": self.backend,
+        }
+
+    def save(self, path: str | Path, smoothing_amount: float | None = None) -> None:
+        """Write an .npz (atomically). With `smoothing_amount`, a ``landmarks_smoothed`` array is added
+        for other tools; `load` ignores it (smoothing is recomputed from the raw landmarks)."""
+        meta = {
+            "format": _FORMAT,
+            "version": ANALYSIS_VERSION,
+            "fps": self.fps,
+            "frame_size": list(self.frame_size),
+            "backend": self.backend,
+            "dropped_frames": self.dropped_frames,
+            "source": self.source,
+        }
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        if smoothing_amount is not None:
+            meta["smoothing_amount"] = smoothing_amount
+            arrays["landmarks_smoothed"] = self.smoothed(smoothing_amount)
+        with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> VideoAnalysis:
+        """Read a file written by `save`; `InputError` when it is not one (or is damaged)."""
+        path = Path(path)
+        problem = f"{path.name} is not a face analysis from this app, or it is damaged: run analyze again"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if meta.get("format") != _FORMAT:
+                    raise InputError(problem)
+                if meta.get("version") != ANALYSIS_VERSION:
+                    raise InputError(
+                        f"{path.name} was written by another version of this app: run analyze again"
+                    )
+                arrays = {name: data[name] for name in _ARRAYS}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise InputError(problem) from err
+        t = len(arrays["landmarks_raw"])
+        if arrays["landmarks_raw"].shape != (t, 68, 2) or any(
+            len(arrays[name]) != t for name in ("has_face", "boxes", "angles", "scores")
+        ):
+            raise InputError(problem)
+        w, h = meta["frame_size"]
+        return cls(
+            landmarks_raw=arrays["landmarks_raw"].astype(np.float32),
+            has_face=arrays["has_face"].astype(bool),
+            boxes=arrays["boxes"].astype(np.float32),
+            angles=arrays["angles"].astype(np.float32),
+            scores=arrays["scores"].astype(np.float32),
+            fps=float(meta["fps"]),
+            frame_size=(int(w), int(h)),
+            backend=str(meta["backend"]),
+            bad_frames=arrays["bad_frames"].astype(np.int64),
+            dropped_frames=int(meta.get("dropped_frames", 0)),
+            source=str(meta.get("source", "")),
+        )
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """Tracking parameters that change results (part of the cache key); see `FaceTracker`."""
+
+    redetect_every: int = 4
+    detect_max_side: int = 480
+    roi_face_px: int = 110
+    grace_checks: int = 2
+
+
+def cache_file_for(
+    path: str | Path, detector: LandmarkDetector, face_index: int, settings: TrackingSettings
+) -> Path:
+    """Where the analysis of this video's content with these settings is (or would be) cached."""
+    key = analysis_cache.cache_key(
+        analysis_cache.content_hash(path),
+        {"version": ANALYSIS_VERSION, "backend": detector.key, "face_index": face_index, **settings.__dict__},
+    )
+    return analysis_cache.cache_path(key)
+
+
+def analyze_video(
+    path: str | Path,
+    detector: LandmarkDetector,
+    face_index: int = 0,
+    cancel: CancelToken | None = None,
+    settings: TrackingSettings = TrackingSettings(),
+    use_cache: bool = True,
+) -> ProgressStream[VideoAnalysis]:
+    """Analyse a driving video frame by frame; a progress stream whose result is the `VideoAnalysis`.
+
+    Raises `InputError` for an unreadable video, `NoFaceError` when no frame has a face, `Cancelled`
+    when `cancel` is set (checked every frame).
+    """
+    path = Path(path)
+    info = probe_video(path)
+    cached_file = cache_file_for(path, detector, face_index, settings)
+    if use_cache and cached_file.exists():
+        try:
+            cached = VideoAnalysis.load(cached_file)
+        except InputError:
+            analysis_cache.discard(cached_file)
+        else:
+            log.info("%s: analysis loaded from the cache", path.name)
+            yield Progress(cached.frame_count, cached.frame_count, "from cache")
+            return cached
+
+    tracker = FaceTracker(
+        detector,
+        face_index=face_index,
+        redetect_every=settings.redetect_every,
+        detect_max_side=settings.detect_max_side,
+        roi_face_px=settings.roi_face_px,
+        grace_checks=settings.grace_checks,
+    )
+    landmarks: list[np.ndarray | None] = []
+    boxes: list[np.ndarray | None] = []
+    scores: list[float] = []
+    bad: list[int] = []
+    found = 0
+    last_report = time.perf_counter()
+    for frame in iter_frames(path, gray=detector.wants_gray):
+        if cancel is not None:
+            cancel.check()
+        face = None
+        if frame.image is None or frame.corrupt:
+            bad.append(frame.index)
+        else:
+            face = tracker.update(frame.image)
+        landmarks.append(None if face is None else face.landmarks)
+        boxes.append(None if face is None else face.box)
+        scores.append(0.0 if face is None else face.score)
+        found += face is not None
+        now = time.perf_counter()
+        if now - last_report > 0.1:
+            last_report = now
+            yield Progress(len(landmarks), info.declared_frames, f"face in {found}")
+    total = len(landmarks)
+    yield Progress(total, max(total, info.declared_frames), f"face in {found}")
+
+    if total == 0:
+        raise InputError(f"{path.name} has no frame that can be decoded: re-export or re-download it")
+    if found == 0 and face_index > 0 and tracker.most_faces > 0:
+        raise NoFaceError(
+            f"face index {face_index} asked for, but no frame of {path.name} shows more than "
+            f"{tracker.most_faces} face(s): use an index from 0 to {tracker.most_faces - 1}"
+        )
+    if found == 0:
+        what = "every frame is damaged" if len(bad) == total else f"none of its {total} frames has a face"
+        raise NoFaceError(
+            f"no face found in {path.name} ({what}): use a video where the face is at least "
+            f"{MIN_DETECTABLE_FACE} px wide and seen from the front"
+        )
+    has_face = np.array([lm is not None for lm in landmarks])
+    analysis = VideoAnalysis(
+        landmarks_raw=_hold(landmarks, (68, 2)),
+        has_face=has_face,
+        boxes=_hold(boxes, (4,)),
+        angles=np.zeros((total, 3), np.float32),
+        scores=np.asarray(scores, np.float32),
+        fps=info.fps,
+        frame_size=(info.width, info.height),
+        backend=detector.name,
+        bad_frames=np.asarray(bad, np.int64),
+        dropped_frames=max(0, info.declared_frames - total),
+        source=path.name,
+    )
+    pose = estimate_pose(analysis.landmarks_raw, analysis.frame_size)
+    analysis = replace(analysis, angles=np.nan_to_num(pose.angles).astype(np.float32))
+    if bad or analysis.dropped_frames:
+        log.warning(
+            "%s: %d damaged frame(s) skipped, %d frame(s) missing: their landmarks hold the last good ones",
+            path.name,
+            len(bad),
+            analysis.dropped_frames,
+        )
+    try:
+        analysis.save(cached_file)
+    except OutputError as err:
+        log.warning("analysis not cached: %s", err)
+    return analysis
+
+
+def analyze_image(
+    image: str | Path | np.ndarray, detector: LandmarkDetector, face_index: int = 0
+) -> VideoAnalysis:
+    """A still photo analysed into the same layout as a video, with one frame (fps 0).
+
+    Raises `NoFaceError` (no face, or fewer faces than `face_index` + 1) and `InputError`.
+    """
+    from core.faces.image_io import as_rgb, read_image
+
+    if isinstance(image, np.ndarray):
+        rgb, name = as_rgb(image), "the image"
+    else:
+        rgb, name = read_image(image), Path(image).name
+    face = pick_face(detect_faces(rgb, detector), face_index, name)
+    h, w = rgb.shape[:2]
+    pose = estimate_pose(face.landmarks, (w, h))
+    return VideoAnalysis(
+        landmarks_raw=face.landmarks[None].astype(np.float32),
+        has_face=np.ones(1, bool),
+        boxes=face.box[None].astype(np.float32),
+        angles=pose.angles.astype(np.float32),
+        scores=np.array([face.score], np.float32),
+        fps=0.0,
+        frame_size=(w, h),
+        backend=detector.name,
+        source=name,
+    )
+
+
+def _hold(values: list[np.ndarray | None], shape: tuple[int, ...]) -> np.ndarray:
+    """Stack per-frame values; a missing one holds the previous value (the first one before any)."""
+    first = next(v for v in values if v is not None)
+    out = np.empty((len(values), *shape), np.float32)
+    last = first
+    for t, value in enumerate(values):
+        if value is not None:
+            last = value
+        out[t] = last
+    return out

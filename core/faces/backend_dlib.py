@@ -1,0 +1,105 @@
+"""The offline landmark backend: dlib's HOG (or CNN) face detector and its 68-point shape predictor.
+
+Works everywhere without a download: the models ship in the ``face-recognition-models`` wheel. That
+package's ``__init__`` imports the removed ``pkg_resources``, so its folder is found with
+``importlib.util.find_spec`` and never imported. dlib holds Python's GIL while it runs: callers hand it
+downscaled images (see `core.faces.landmarks.detect_faces`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from core.faces.landmarks import BackendUnavailableError, Face, sort_faces, to_gray
+
+PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
+CNN_FILE = "mmod_human_face_detector.dat"
+
+_FIX = "reinstall them with `pip install dlib-bin face-recognition-models`"
+
+
+def models_dir() -> Path:
+    """The ``models/`` folder of the face-recognition-models package (without importing it)."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailableError(f"the dlib landmark models are not installed: {_FIX}")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+class DlibDetector:
+    """dlib HOG (default) or CNN (mmod) detector plus the 68-point shape predictor, on CPU.
+
+    `upsample` doubles the image that many times before detection (finds faces down to 40 px at 1,
+    four times slower). `threshold` shifts the HOG detector's decision value (lower finds more, with
+    more false faces).
+    """
+
+    name = "dlib"
+    wants_gray = True
+
+    def __init__(self, detector: str = "hog", upsample: int = 0, threshold: float = 0.0):
+        try:
+            import dlib
+        except ImportError as err:
+            raise BackendUnavailableError(f"dlib cannot be imported ({err}): {_FIX}") from err
+        if detector not in ("hog", "cnn"):
+            raise BackendUnavailableError(f"unknown dlib detector {detector!r}: use 'hog' or 'cnn'")
+        folder = models_dir()
+        self._dlib = dlib
+        self.detector_kind = detector
+        self.upsample = int(upsample)
+        self.threshold = float(threshold)
+        self.key = f"dlib-{detector}-up{self.upsample}-t{self.threshold:g}"
+        self._predictor_path = folder / PREDICTOR_FILE
+        self._cnn_path = folder / CNN_FILE
+        for needed in (self._predictor_path, self._cnn_path if detector == "cnn" else None):
+            if needed is not None and not needed.is_file():
+                raise BackendUnavailableError(f"{needed} is missing: {_FIX}")
+        self._predictor = None
+        self._detector = None
+
+    def load(self) -> None:
+        """Load the models now (about 0.8 s); otherwise they load on first use, so that a cached
+        analysis never waits for them."""
+        dlib = self._dlib
+        self._predictor = dlib.shape_predictor(str(self._predictor_path))
+        if self.detector_kind == "cnn":
+            self._detector = dlib.cnn_face_detection_model_v1(str(self._cnn_path))
+        else:
+            self._detector = dlib.get_frontal_face_detector()
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """All faces in `image` (RGB or gray), largest first, with landmarks from the shape predictor."""
+        if self._detector is None:
+            self.load()
+        gray = np.ascontiguousarray(to_gray(image))
+        if self.detector_kind == "cnn":
+            found = self._detector(np.ascontiguousarray(_rgb(image)), self.upsample)
+            rects = [(d.rect, float(d.confidence)) for d in found]
+        else:
+            boxes, scores, _ = self._detector.run(gray, self.upsample, self.threshold)
+            rects = list(zip(boxes, (float(s) for s in scores), strict=True))
+        faces = []
+        for rect, score in rects:
+            box = np.array([rect.left(), rect.top(), rect.right(), rect.bottom()], np.float32)
+            faces.append(Face(box, score, self._predict(gray, rect)))
+        return sort_faces(faces)
+
+    def refine(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """The 68 landmarks of the face in `box` (x0, y0, x1, y1), as (68, 2) float32."""
+        if self._predictor is None:
+            self.load()
+        gray = np.ascontiguousarray(to_gray(image))
+        x0, y0, x1, y1 = (round(float(v)) for v in box)
+        return self._predict(gray, self._dlib.rectangle(x0, y0, x1, y1))
+
+    def _predict(self, gray: np.ndarray, rect: object) -> np.ndarray:
+        shape = self._predictor(gray, rect)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
