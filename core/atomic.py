@@ -58,6 +58,7 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     tmp = Path(tmp_name)
     try:
         yield tmp
+        _default_permissions(tmp)
         os.replace(tmp, target)
     except OSError as err:
         tmp.unlink(missing_ok=True)
@@ -65,6 +66,14 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _default_permissions(path: Path) -> None:
+    """mkstemp makes files private (0600); a finished output gets the usual 0666 minus the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~umask)
 
 
 def write_bytes(target: str | Path, data: bytes) -> None:
