@@ -68,12 +68,19 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
         raise
 
 
+def _read_umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()  # read once at import: changing it later would race with other threads
+
+
 def _default_permissions(path: Path) -> None:
     """mkstemp makes files private (0600); a finished output gets the usual 0666 minus the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
     with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~umask)
+        os.chmod(path, 0o666 & ~_UMASK)
 
 
 def write_bytes(target: str | Path, data: bytes) -> None:
