@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     from core.faces.image_io import IMAGE_SUFFIXES
     from core.faces.landmarks import load_detector
     from core.faces.smoothing import DEFAULT_AMOUNT
-    from core.faces.video_frames import VIDEO_SUFFIXES
+    from core.video import VIDEO_SUFFIXES
 
     source = Path(args.input)
     output = Path(args.output)

@@ -1,10 +1,12 @@
 """Driving-video analysis: per-frame landmarks, face flags, boxes and head pose, cached on disk.
 
-`analyze_video` streams the video once (never holding it in memory), follows one face with
-`FaceTracker`, and returns a `VideoAnalysis`; frames without a face (or damaged ones) are flagged and
-hold the last good landmarks, so every frame has landmarks to render with. The result is cached under
-the video's content hash and the detection settings, so opening the same video again is instant.
-Smoothing is applied on demand (`VideoAnalysis.smoothed`), after the cache.
+`analyze_video` streams the video once (never holding it in memory) through `core.video.VideoReader`,
+so row ``i`` of the analysis is the reader's frame ``i`` (the one the GUI shows and exports render),
+damaged frames are the reader's ``bad_frames``, and frame times are the reader's timestamps. It follows
+one face with `FaceTracker` and returns a `VideoAnalysis`; frames without a face (or damaged ones) are
+flagged and hold the last good landmarks, so every frame has landmarks to render with. The result is
+cached under the video's content hash and the detection settings, so opening the same video again is
+instant. Smoothing is applied on demand (`VideoAnalysis.smoothed`), after the cache.
 """
 
 from __future__ import annotations
@@ -25,24 +27,28 @@ from core.faces.landmarks import MIN_DETECTABLE_FACE, LandmarkDetector, detect_f
 from core.faces.pose import estimate_pose
 from core.faces.smoothing import DEFAULT_AMOUNT, smooth_landmarks
 from core.faces.tracking import FaceTracker
-from core.faces.video_frames import iter_frames, probe_video
 from core.progress import CancelToken, Progress, ProgressStream
+from core.video import VideoReader, check_input_file
 
 log = logging.getLogger(__name__)
 
 #: Bump when the analysis itself changes, so old cache entries are not reused.
-ANALYSIS_VERSION = 1
+#: 2: frames numbered by `core.video.VideoReader` (damaged files), per-frame timestamps stored.
+ANALYSIS_VERSION = 2
 _FORMAT = "reenact-studio/face-analysis"
-_ARRAYS = ("landmarks_raw", "has_face", "boxes", "angles", "scores", "bad_frames")
+_ARRAYS = ("landmarks_raw", "has_face", "boxes", "angles", "scores", "bad_frames", "timestamps")
+_PER_FRAME = ("has_face", "boxes", "angles", "scores", "timestamps")
 
 
 @dataclass(frozen=True)
 class VideoAnalysis:
     """Per-frame face data of a video (or a still, with one frame), in original-frame pixels.
 
-    Frames without a face have ``has_face`` False and hold the last good landmarks (the first good
-    ones before any face was seen). `bad_frames` are frames the decoder flagged as damaged or could not
-    decode; `dropped_frames` counts frames the container announced but the decoder never produced.
+    Row ``i`` is frame ``i`` of `core.video.VideoReader` on the same file. Frames without a face have
+    ``has_face`` False and hold the last good landmarks (the first good ones before any face was
+    seen). `bad_frames` are the reader's bad frames (damaged, or missing from the decoder's output);
+    `dropped_frames` counts frames the container's header announced beyond those the file holds.
+    `timestamps` are the frames' presentation times (variable frame rates included).
     """
 
     landmarks_raw: np.ndarray  # (T, 68, 2) float32
@@ -56,6 +62,12 @@ class VideoAnalysis:
     bad_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     dropped_frames: int = 0
     source: str = ""
+    timestamps: np.ndarray | None = None  # (T,) float64 seconds; None: frame index / fps
+
+    def __post_init__(self) -> None:
+        if self.timestamps is None:
+            rate = self.fps if self.fps > 0 else 1.0
+            object.__setattr__(self, "timestamps", np.arange(len(self.landmarks_raw)) / rate)
 
     @property
     def frame_count(self) -> int:
@@ -119,9 +131,7 @@ class VideoAnalysis:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise InputError(problem) from err
         t = len(arrays["landmarks_raw"])
-        if arrays["landmarks_raw"].shape != (t, 68, 2) or any(
-            len(arrays[name]) != t for name in ("has_face", "boxes", "angles", "scores")
-        ):
+        if arrays["landmarks_raw"].shape != (t, 68, 2) or any(len(arrays[name]) != t for name in _PER_FRAME):
             raise InputError(problem)
         w, h = meta["frame_size"]
         return cls(
@@ -136,6 +146,7 @@ class VideoAnalysis:
             bad_frames=arrays["bad_frames"].astype(np.int64),
             dropped_frames=int(meta.get("dropped_frames", 0)),
             source=str(meta.get("source", "")),
+            timestamps=arrays["timestamps"].astype(np.float64),
         )
 
 
@@ -173,8 +184,7 @@ def analyze_video(
     Raises `InputError` for an unreadable video, `NoFaceError` when no frame has a face, `Cancelled`
     when `cancel` is set (checked every frame).
     """
-    path = Path(path)
-    info = probe_video(path)
+    path = check_input_file(path)
     cached_file = cache_file_for(path, detector, face_index, settings)
     if use_cache and cached_file.exists():
         try:
@@ -194,33 +204,34 @@ def analyze_video(
         roi_face_px=settings.roi_face_px,
         grace_checks=settings.grace_checks,
     )
-    landmarks: list[np.ndarray | None] = []
-    boxes: list[np.ndarray | None] = []
-    scores: list[float] = []
-    bad: list[int] = []
-    found = 0
-    last_report = time.perf_counter()
-    for frame in iter_frames(path, gray=detector.wants_gray):
-        if cancel is not None:
-            cancel.check()
-        face = None
-        if frame.image is None or frame.corrupt:
-            bad.append(frame.index)
-        else:
-            face = tracker.update(frame.image)
-        landmarks.append(None if face is None else face.landmarks)
-        boxes.append(None if face is None else face.box)
-        scores.append(0.0 if face is None else face.score)
-        found += face is not None
-        now = time.perf_counter()
-        if now - last_report > 0.1:
-            last_report = now
-            yield Progress(len(landmarks), info.declared_frames, f"face in {found}")
-    total = len(landmarks)
-    yield Progress(total, max(total, info.declared_frames), f"face in {found}")
+    with VideoReader(path) as reader:
+        total = reader.frame_count
+        landmarks: list[np.ndarray | None] = []
+        boxes: list[np.ndarray | None] = []
+        scores: list[float] = []
+        bad: list[int] = []
+        found = 0
+        last_report = time.perf_counter()
+        for index, image in reader.iter_decoded(gray=detector.wants_gray):
+            if cancel is not None:
+                cancel.check()
+            face = None
+            if image is None:
+                bad.append(index)
+            else:
+                face = tracker.update(image)
+            landmarks.append(None if face is None else face.landmarks)
+            boxes.append(None if face is None else face.box)
+            scores.append(0.0 if face is None else face.score)
+            found += face is not None
+            now = time.perf_counter()
+            if now - last_report > 0.1:
+                last_report = now
+                yield Progress(len(landmarks), total, f"face in {found}")
+        yield Progress(len(landmarks), total, f"face in {found}")
+        fps, frame_size, timestamps = reader.fps, reader.size, np.array(reader.timestamps, np.float64)
+        declared = reader.declared_frame_count
 
-    if total == 0:
-        raise InputError(f"{path.name} has no frame that can be decoded: re-export or re-download it")
     if found == 0 and face_index > 0 and tracker.most_faces > 0:
         raise NoFaceError(
             f"face index {face_index} asked for, but no frame of {path.name} shows more than "
@@ -239,18 +250,20 @@ def analyze_video(
         boxes=_hold(boxes, (4,)),
         angles=np.zeros((total, 3), np.float32),
         scores=np.asarray(scores, np.float32),
-        fps=info.fps,
-        frame_size=(info.width, info.height),
+        fps=fps,
+        frame_size=frame_size,
         backend=detector.name,
         bad_frames=np.asarray(bad, np.int64),
-        dropped_frames=max(0, info.declared_frames - total),
+        dropped_frames=max(0, declared - total),
         source=path.name,
+        timestamps=timestamps,
     )
     pose = estimate_pose(analysis.landmarks_raw, analysis.frame_size)
     analysis = replace(analysis, angles=np.nan_to_num(pose.angles).astype(np.float32))
     if bad or analysis.dropped_frames:
         log.warning(
-            "%s: %d damaged frame(s) skipped, %d frame(s) missing: their landmarks hold the last good ones",
+            "%s: %d damaged frame(s) skipped, %d frame(s) announced by the header missing from the file: "
+            "damaged frames hold the last good landmarks",
             path.name,
             len(bad),
             analysis.dropped_frames,
@@ -288,6 +301,7 @@ def analyze_image(
         frame_size=(w, h),
         backend=detector.name,
         source=name,
+        timestamps=np.zeros(1),
     )
 
 

@@ -5,8 +5,8 @@
 PyAV (FFmpeg) does the decoding and encoding; `core.video._common` says why.
 """
 
-from core.video._common import CorruptFrameError
-from core.video.info import VideoInfo, probe
+from core.video._common import CorruptFrameError, check_input_file
+from core.video.info import VIDEO_SUFFIXES, VideoInfo, probe
 from core.video.proxy import DEFAULT_MAX_SIDE, ProxyReader, build_proxy, content_hash, find_proxy, proxy_path
 from core.video.reader import VideoReader
 from core.video.writer import (
@@ -26,12 +26,14 @@ __all__ = [
     "MP4_PRESET",
     "OUTPUT_KINDS",
     "SYNTHETIC_COMMENT",
+    "VIDEO_SUFFIXES",
     "CorruptFrameError",
     "ProxyReader",
     "VideoInfo",
     "VideoReader",
     "VideoWriter",
     "build_proxy",
+    "check_input_file",
     "content_hash",
     "find_proxy",
     "mp4_crf",

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from core.video._common import open_video, rotation_quarter_turns
 
+#: File extensions taken for videos without opening the file (a dialog's filter, the CLI's guess).
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
+
 
 @dataclass(frozen=True)
 class VideoInfo:

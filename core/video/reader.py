@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.errors import InputError
-from core.video._common import CorruptFrameError, frame_to_rgb, open_video, rotation_quarter_turns
+from core.video._common import (
+    CorruptFrameError,
+    frame_to_gray,
+    frame_to_rgb,
+    open_video,
+    rotation_quarter_turns,
+)
 from core.video.info import VideoInfo
 
 if TYPE_CHECKING:
@@ -379,13 +385,15 @@ class _Cursor:
 
 
 class VideoReader:
-    """Random access (``read``) and streaming (``iter_frames``) over one video file.
+    """Random access (``read``) and streaming (``iter_frames``, ``iter_decoded``) over one video file.
 
-    Frames are HxWx3 uint8 RGB, upright (the display-matrix rotation is applied), identical whether
-    read at random or in sequence. Arrays handed out are read-only (they may be cached): copy before
-    changing them. Damaged frames are skipped by ``iter_frames``, raise `CorruptFrameError` from
-    ``read`` and are listed in ``bad_frames`` once decoding has met them. Thread-safe; ``iter_frames``
-    uses its own decoder, so a worker can stream while the UI scrubs.
+    This is the project's one frame numbering: the GUI, exports and the face analysis all index
+    frames the way this class does. Frames are HxWx3 uint8 RGB (or HxW grayscale when streamed with
+    ``gray=True``), upright (the display-matrix rotation is applied), identical whether read at random
+    or in sequence. Arrays handed out are read-only (they may be cached): copy before changing them.
+    Damaged frames are skipped by ``iter_frames``, come out as None from ``iter_decoded``, raise
+    `CorruptFrameError` from ``read`` and are listed in ``bad_frames`` once decoding has met them.
+    Thread-safe; streaming uses its own decoder, so a worker can stream while the UI scrubs.
 
     ``cache_mb`` bounds the decoded-frame cache (frames asked for, as RGB, and the frames decoded on
     the way to them, as compact YUV). Opening demuxes the whole file once (no decoding) for the exact
@@ -456,6 +464,12 @@ class VideoReader:
 
     def __len__(self) -> int:
         return self.frame_count
+
+    @property
+    def declared_frame_count(self) -> int:
+        """The frame count the container's header claims (0 when it says none); `frame_count` is what
+        the file holds, so a larger claim means frames were lost (a truncated or damaged file)."""
+        return int(self._facts["declared_frames"] or 0)
 
     @property
     def timestamps(self) -> np.ndarray:
@@ -576,29 +590,53 @@ class VideoReader:
                 if k < i and k not in self._cache:
                     self._cache_put(k, frame, sum(p.buffer_size for p in frame.planes))
 
-    def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    def iter_frames(
+        self, start: int = 0, stop: int | None = None, gray: bool = False
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """Stream ``(index, frame)`` for ``start <= index < stop`` in order, skipping damaged frames.
 
-        Uses its own decoder and bypasses the cache, so memory stays flat whatever the length.
+        Frames are RGB, or with ``gray`` HxW full-range luma (what `read` shows, as grayscale, for a
+        fraction of the cost). Uses its own decoder and bypasses the cache, so memory stays flat
+        whatever the length.
         """
+        for index, frame in self.iter_decoded(start, stop, gray):
+            if frame is not None:
+                yield index, frame
+
+    def iter_decoded(
+        self, start: int = 0, stop: int | None = None, gray: bool = False
+    ) -> Iterator[tuple[int, np.ndarray | None]]:
+        """Like `iter_frames`, but every index in the range comes out, ``(index, None)`` for a damaged
+        or missing frame (also added to ``bad_frames``): for work that keeps one row per frame."""
         start, stop = self._check_range(start, stop)
         if start >= stop:
             return
+        convert = self._to_gray if gray else self._to_rgb
+        expected = start  # the next index to hand out: each index exactly once, in order
         cursor = _Cursor(self)
         try:
             cursor.seek(self._segment_of(start))
-            while True:
+            while expected < stop:
                 item = self._next_from(cursor)
                 if item is None:
-                    return
+                    break
                 k, frame = item
+                if k < expected:  # before the range, or already handed out
+                    continue
+                for missing in range(expected, min(k, stop)):  # the cursor fills gaps; this guarantees it
+                    self._mark_bad(missing)
+                    yield missing, None
                 if k >= stop:
                     return
+                expected = k + 1
                 if frame is None:
                     self._mark_bad(k)
-                    continue
-                if k >= start:
-                    yield k, self._to_rgb(frame)
+                    yield k, None
+                else:
+                    yield k, convert(frame)
+            for missing in range(expected, stop):
+                self._mark_bad(missing)
+                yield missing, None
         finally:
             cursor.close()
 
@@ -657,6 +695,11 @@ class VideoReader:
         rgb = frame_to_rgb(frame, self._turns)
         rgb.flags.writeable = False
         return rgb
+
+    def _to_gray(self, frame) -> np.ndarray:
+        gray = frame_to_gray(frame, self._turns)
+        gray.flags.writeable = False
+        return gray
 
     def _corrupt(self, i: int) -> CorruptFrameError:
         return CorruptFrameError(f"frame {i} of {self.path.name} is damaged and cannot be decoded")

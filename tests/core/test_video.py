@@ -155,6 +155,21 @@ def test_iter_frames_streams_exactly_the_range(megamind: VideoReader, megamind_d
     assert all(digest(frame) == megamind_digests[i] for i, frame in got)
 
 
+def gray(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+
+
+def test_gray_streaming_gives_each_frame_as_grayscale_in_full_range(megamind: VideoReader) -> None:
+    """The analysis' fast path (the luma plane, no colour conversion) shows the same frames as RGB."""
+    streamed = list(megamind.iter_frames(95, 103, gray=True))
+    assert [i for i, _ in streamed] == list(range(95, 103))
+    for i, luma in streamed:
+        assert luma.shape == (528, 720) and luma.dtype == np.uint8 and not luma.flags.writeable
+        assert np.abs(luma.astype(int) - gray(megamind.read(i))).mean() < 1.5
+    first = next(megamind.iter_frames(gray=True))[1]
+    assert first.max() == 0  # the black first frame is 0, not video black (16): stretched to full range
+
+
 def test_b_frames_and_variable_frame_rate_are_indexed_by_timestamp(tmp_path: Path) -> None:
     pts_ms = [int(t) for t in np.cumsum([0] + [33 if k % 5 else 120 for k in range(1, 45)])]
     reader = VideoReader(write_coded_mp4(tmp_path / "vfr.mp4", pts_ms))
@@ -162,6 +177,7 @@ def test_b_frames_and_variable_frame_rate_are_indexed_by_timestamp(tmp_path: Pat
     assert np.allclose(reader.timestamps, np.asarray(pts_ms) / 1000)
     assert reader.is_variable_rate
     assert [frame_number(f) for _, f in reader.iter_frames()] == list(range(45))
+    assert [frame_number(f) for _, f in reader.iter_frames(gray=True)] == list(range(45))
     order = list(range(45))
     random.Random(5).shuffle(order)
     assert [i for i in order if frame_number(reader.read(i)) != i] == []
@@ -185,6 +201,8 @@ def test_rotation_metadata_is_applied_like_ffmpeg_does(tmp_path: Path, rotation:
     ).stdout
     upright_by_ffmpeg = np.frombuffer(raw, np.uint8).reshape(h, w, 3)
     assert np.abs(reader.read(0).astype(int) - upright_by_ffmpeg).max() <= 1
+    _, luma = next(reader.iter_frames(gray=True))
+    assert luma.shape == (h, w) and np.abs(luma.astype(int) - gray(upright_by_ffmpeg)).mean() < 2
 
 
 def test_damaged_video_yields_its_good_frames_and_reports_the_bad_ones(
@@ -203,6 +221,13 @@ def test_damaged_video_yields_its_good_frames_and_reports_the_bad_ones(
     for i in (max(bad) + 1, 150):
         errors = [np.abs(frames[i].astype(int) - healthy.read(j)).mean() for j in (i - 1, i, i + 1)]
         assert int(np.argmin(errors)) == 1
+    # streaming every frame (what the analysis does) keeps one slot per frame: None for the bad ones
+    decoded = list(VideoReader(path).iter_decoded(gray=True))
+    assert [i for i, _ in decoded] == list(range(reader.frame_count))
+    assert tuple(i for i, luma in decoded if luma is None) == bad
+    assert all(
+        np.abs(luma.astype(int) - gray(frames[i])).mean() < 1.5 for i, luma in decoded if luma is not None
+    )
     # random access agrees with the sequential pass, and refuses the bad frames
     scrubbing = VideoReader(path)
     for i in range(reader.frame_count - 1, 90, -1):

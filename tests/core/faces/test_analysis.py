@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from pathlib import Path
@@ -10,10 +11,12 @@ import numpy as np
 import pytest
 
 from core.errors import Cancelled, InputError, NoFaceError
+from core.faces import analysis as analysis_module
 from core.faces.analysis import TrackingSettings, VideoAnalysis, analyze_image, analyze_video
-from core.faces.landmarks import LandmarkDetector
-from core.faces.video_frames import iter_frames
+from core.faces.landmarks import Face, LandmarkDetector
+from core.faces.tracking import FaceTracker
 from core.progress import CancelToken, Progress, run_to_end
+from core.video import VideoReader
 
 from .conftest import SpyDetector, TimedAnalysis
 
@@ -40,7 +43,8 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 24, rotation: i
 @pytest.fixture(scope="module")
 def megamind_clip(megamind_path: Path) -> list[np.ndarray]:
     """30 frames of Megamind with the face in view (frames 30-59), RGB."""
-    return [f.image for f in iter_frames(megamind_path) if 30 <= f.index < 60]
+    with VideoReader(megamind_path) as reader:
+        return [np.array(image) for _, image in reader.iter_frames(30, 60)]
 
 
 def test_megamind_has_a_face_in_nearly_every_frame(megamind_analysis: TimedAnalysis) -> None:
@@ -73,9 +77,15 @@ def test_rotation_metadata_is_honoured(
     """A phone-style video stored sideways with a 90 degree display rotation reads upright."""
     upright = write_video(tmp_path / "upright.mp4", megamind_clip)
     sideways = write_video(tmp_path / "sideways.mp4", [np.rot90(f, k=-1) for f in megamind_clip], rotation=90)
-    for a, b in zip(iter_frames(upright), iter_frames(sideways), strict=True):
-        assert a.image.shape == b.image.shape == (528, 720, 3)
-        assert np.abs(a.image.astype(int) - b.image).mean() < 4  # the same picture (two encodes)
+    for gray in (False, True):
+        frames = zip(
+            VideoReader(upright).iter_frames(gray=gray),
+            VideoReader(sideways).iter_frames(gray=gray),
+            strict=True,
+        )
+        for (_, a), (_, b) in frames:
+            assert a.shape == b.shape == ((528, 720) if gray else (528, 720, 3))
+            assert np.abs(a.astype(int) - b).mean() < 4  # the same picture (two encodes)
     plain = run_to_end(analyze_video(upright, dlib_detector, use_cache=False))
     turned = run_to_end(analyze_video(sideways, dlib_detector, use_cache=False))
     assert turned.frame_size == plain.frame_size == (720, 528)
@@ -135,6 +145,85 @@ def test_damaged_video_keeps_its_good_frames(
     assert analysis.frames_with_face >= 0.9 * analysis.frame_count
 
 
+def damage_in_chunks(source: Path, target: Path) -> Path:
+    """400 bytes overwritten every 2000 over 60 KB from a third of the file: Megamind loses frames in
+    the middle of a GOP and one whole packet (the header still announces 270 frames)."""
+    data = bytearray(source.read_bytes())
+    for offset in range(len(data) // 3, len(data) // 3 + 60_000, 2000):
+        data[offset : offset + 400] = bytes((i * 37 + offset) % 256 for i in range(400))
+    target.write_bytes(bytes(data))
+    return target
+
+
+def thumbnail(gray: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(gray, (90, 66), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def digest(image: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
+
+
+def test_analysis_rows_are_the_video_readers_frames_on_a_damaged_video(
+    tmp_path: Path, megamind_path: Path, dlib_detector: LandmarkDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row i of the analysis (what rendering uses) is frame i of the reader (what the GUI shows and
+    exports time), also after damage that makes the decoder lose frames."""
+    seen: list[tuple[bytes, np.ndarray]] = []  # digest and thumbnail of each image the tracker got
+
+    class RecordingTracker(FaceTracker):
+        def update(self, image: np.ndarray) -> Face | None:
+            seen.append((digest(image), thumbnail(image)))
+            return super().update(image)
+
+    monkeypatch.setattr(analysis_module, "FaceTracker", RecordingTracker)
+    damaged = damage_in_chunks(megamind_path, tmp_path / "damaged.avi")
+    analysis = run_to_end(analyze_video(damaged, dlib_detector, use_cache=False))
+
+    reader = VideoReader(damaged)
+    gray_stream = {i: digest(image) for i, image in reader.iter_frames(gray=True)}  # bad_frames complete
+    assert len(analysis.landmarks_raw) == analysis.frame_count == reader.frame_count
+    assert reader.bad_frames and set(analysis.bad_frames.tolist()) == set(reader.bad_frames)
+    assert np.array_equal(analysis.timestamps, reader.timestamps)
+    assert analysis.frame_size == reader.size and analysis.fps == reader.fps
+    assert analysis.dropped_frames == 270 - reader.frame_count  # what the header claims and the file lacks
+    assert not analysis.has_face[analysis.bad_frames].any()
+
+    good = [i for i in range(reader.frame_count) if i not in set(reader.bad_frames)]
+    assert len(seen) == len(good)  # the tracker saw each good frame once, and nothing else
+    frame_seen = dict(zip(good, seen, strict=True))
+    assert [i for i in good if frame_seen[i][0] != gray_stream[i]] == []
+    # and that stream is the reader's random access: frame i as the GUI shows it, in grayscale
+    import cv2
+
+    bad = set(reader.bad_frames)
+    for i in (60, max(bad) + 1, max(bad) + 10, 150, 230):
+        shown = {
+            j: thumbnail(cv2.cvtColor(reader.read(j), cv2.COLOR_RGB2GRAY))
+            for j in range(i - 3, i + 4)
+            if j not in bad
+        }
+        distance = {j: float(np.abs(thumb - frame_seen[i][1]).mean()) for j, thumb in shown.items()}
+        assert min(distance, key=distance.get) == i and distance[i] < 1.5, (i, distance)
+
+
+def test_the_old_sequential_decoder_numbers_frames_like_the_reader(
+    tmp_path: Path, megamind_path: Path
+) -> None:
+    """`core.faces.video_frames.iter_frames` (kept for training/preprocess.py) is the reader's stream."""
+    from core.faces.video_frames import iter_frames
+
+    damaged = damage_in_chunks(megamind_path, tmp_path / "damaged.avi")
+    frames = list(iter_frames(damaged))
+    reader = VideoReader(damaged)
+    good = {i: digest(image) for i, image in reader.iter_frames()}
+    assert [f.index for f in frames] == list(range(reader.frame_count))
+    assert tuple(f.index for f in frames if f.corrupt) == reader.bad_frames
+    assert all((f.image is None) == f.corrupt for f in frames)
+    assert [f.index for f in frames if f.image is not None and digest(f.image) != good[f.index]] == []
+
+
 def test_unreadable_videos_get_a_clear_message(tmp_path: Path, dlib_detector: LandmarkDetector) -> None:
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
@@ -142,7 +231,7 @@ def test_unreadable_videos_get_a_clear_message(tmp_path: Path, dlib_detector: La
         run_to_end(analyze_video(empty, dlib_detector))
     text = tmp_path / "notes.mp4"
     text.write_text("not a video, just some notes\n" * 20)
-    with pytest.raises(InputError, match=r"notes\.mp4 is not a video this app can read"):
+    with pytest.raises(InputError, match=r"notes\.mp4 is not a video FFmpeg can read"):
         run_to_end(analyze_video(text, dlib_detector))
     with pytest.raises(InputError, match="does not exist"):
         run_to_end(analyze_video(tmp_path / "missing.mp4", dlib_detector))
@@ -175,11 +264,18 @@ def test_analysis_files_round_trip_and_bad_files_are_refused(
     path = tmp_path / "out.npz"
     analysis.save(path, smoothing_amount=0.5)
     loaded = VideoAnalysis.load(path)
-    for name in ("landmarks_raw", "has_face", "boxes", "angles", "scores", "bad_frames"):
+    for name in ("landmarks_raw", "has_face", "boxes", "angles", "scores", "bad_frames", "timestamps"):
         assert np.array_equal(getattr(loaded, name), getattr(analysis, name)), name
+    assert np.allclose(np.diff(loaded.timestamps), 1 / 23.976)  # the reader's timeline: frame 0 at 1/fps
     assert loaded.fps == analysis.fps and loaded.frame_size == analysis.frame_size
     with np.load(path) as data:
         assert np.allclose(data["landmarks_smoothed"], analysis.smoothed(0.5))
+    with np.load(path) as data:  # a file from before frames were numbered by the video reader
+        arrays = dict(data)
+    arrays["meta"] = np.array(str(arrays["meta"]).replace('"version": 2', '"version": 1'))
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(InputError, match="another version of this app"):
+        VideoAnalysis.load(tmp_path / "old.npz")
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(InputError, match="not a face analysis"):
