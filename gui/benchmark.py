@@ -1,0 +1,264 @@
+"""GUI benchmark: drives the real window offscreen and reports the issue's three targets.
+
+    python -m gui.benchmark --json            # prints one JSON object as its last stdout line
+    python -m gui.benchmark --checkpoint resources/models/demo.pt
+
+1. Launch to window visible: `python main.py --report-visible` in a fresh process, timed from spawn to
+   its first paint (several runs; target <= 2.5 s).
+2. Worst UI-thread gap, measured by a 5 ms QTimer probe, while (a) the model loads, (b) an uncached
+   driving video is analysed and its scrubbing proxy built, (c) previews render while scrubbing,
+   (d) an export runs (target <= 50 ms for b-d; a is reported too).
+3. Scrub to a new, uncached frame at 256 px on CPU: seek, then time until that frame's result is on
+   screen (target <= 200 ms).
+
+Without --checkpoint the model is an untrained tiny 256 px network with random weights, loaded
+explicitly and named as such in the output (the bundled demo model is used when it exists). User
+folders (caches, autosave, settings) point to a temporary folder, so the analysis is not cached.
+The CPU is shared with other work: figures vary from run to run; report several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def launch_to_visible(runs: int) -> dict:
+    """Seconds from spawning `python main.py` to the window's first paint, offscreen."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    times, internal = [], []
+    for _ in range(runs):
+        began = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "--report-visible", "--no-demo"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        line = ""
+        for line in proc.stdout:
+            if line.startswith("visible"):
+                times.append(time.perf_counter() - began)
+                internal.append(float(line.split()[1]))
+                break
+        proc.wait(timeout=60)
+    return {
+        "runs_s": [round(t, 3) for t in times],
+        "median_s": round(statistics.median(times), 3) if times else None,
+        "worst_s": round(max(times), 3) if times else None,
+        "in_process_s": [round(t, 3) for t in internal],
+    }
+
+
+def spin_until(app, condition, timeout_s: float) -> bool:
+    """Run the event loop until `condition()` holds (checked every 5 ms) or the time is up."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return True
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(5)
+    deadline = time.perf_counter() + timeout_s
+    poll.timeout.connect(lambda: (condition() or time.perf_counter() > deadline) and loop.quit())
+    poll.start()
+    loop.exec()
+    poll.stop()
+    return condition()
+
+
+def spin_for(app, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    spin_until(app, lambda: time.perf_counter() >= end, seconds + 1)
+
+
+class SilentDialogs:
+    """The dialog protocol for an unattended run: errors are collected, questions answered no."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def show_error(self, title: str, message: str, details: str = "") -> None:
+        self.errors.append(f"{title}: {message}")
+
+    def show_info(self, title: str, message: str) -> None:
+        pass
+
+    def ask_yes_no(self, title: str, question: str, default_yes: bool = True) -> bool:
+        return False
+
+    def ask_save_discard_cancel(self, title: str, question: str) -> str:
+        return "discard"
+
+    def ask_open_path(self, title: str, filters: str, folder: str | None = None) -> Path | None:
+        return None
+
+    def ask_save_path(self, title: str, filters: str, suggested: str | None = None) -> Path | None:
+        return None
+
+    def open_folder(self, path: Path) -> None:
+        pass
+
+
+def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, workdir: Path) -> dict:
+    from gui.app import create_application
+    from gui.controllers.app import AppController
+    from gui.controllers.export import ExportSettings
+    from gui.models.settings import AppSettings
+    from gui.models.specs import ModelChoice
+    from gui.probe import GapProbe
+    from gui.views.main_window import MainWindow
+    from resources import default_checkpoint
+
+    app = create_application()
+    dialogs = SilentDialogs()
+    controller = AppController(dialogs, AppSettings(), device="cpu", autosave_folder=workdir / "autosave")
+    window = MainWindow(controller)
+    window.resize(1600, 1000)
+    window.show()
+    spin_for(app, 0.3)
+    probe = GapProbe(5)
+    out: dict = {}
+
+    # (a) model loading (torch import, dlib's model, network construction)
+    if checkpoint is None and default_checkpoint() is not None:
+        checkpoint = default_checkpoint()
+    if checkpoint is not None:
+        choice, model_note = ModelChoice.file(checkpoint), f"checkpoint {checkpoint}"
+    else:
+        path = workdir / "untrained-tiny256.pt"
+        _save_untrained(path, 256)
+        choice = ModelChoice.file(path)
+        model_note = "UNTRAINED tiny network, 256 px, random weights (explicit: no trained checkpoint here)"
+    probe.start()
+    began = time.perf_counter()
+    controller.model.choose(choice)
+    spin_until(app, lambda: controller.model_state.status in ("ready", "error"), 180)
+    out["model_load_s"] = round(time.perf_counter() - began, 2)
+    out["gap_model_load"] = probe.stop().as_dict()
+    if controller.model_state.status != "ready":
+        raise SystemExit(f"model did not load: {dialogs.errors}")
+    info = controller.model_state.info
+    out["model"] = {"what": model_note, "resolution": info.resolution, "parameters": info.parameters, "device": info.device}
+
+    controller.source.open(SHARED / "obama.jpg")
+    spin_until(app, lambda: controller.scene.source_face is not None, 120)
+
+    # (b) analysis of an uncached video + its scrubbing proxy
+    probe.start()
+    began = time.perf_counter()
+    controller.driving.open(SHARED / "Megamind.avi")
+    spin_until(app, lambda: controller.scene.proxy_path is not None or bool(dialogs.errors), 300)
+    out["analysis_and_proxy_s"] = round(time.perf_counter() - began, 2)
+    out["gap_analysis"] = probe.stop().as_dict()
+    spin_until(app, lambda: controller.scene.ready and controller.preview_model.result is not None, 120)
+
+    # (c) scrubbing: each seek goes to a frame never rendered; time until it is on screen
+    shown: dict[int, float] = {}
+    controller.preview.resultShown.connect(lambda frame, _ms: shown.setdefault(frame, time.perf_counter()))
+    rng = random.Random(0)
+    frames = rng.sample(range(1, controller.scene.frame_count), scrubs)
+    latencies, render_ms = [], []
+    controller.preview_model.resultChanged.connect(
+        lambda: render_ms.append(controller.preview_model.result.render_ms) if controller.preview_model.result else None
+    )
+    probe.start()
+    for frame in frames:
+        spin_for(app, 0.05)
+        asked = time.perf_counter()
+        controller.playback.seek(frame)
+        if spin_until(app, lambda f=frame: f in shown, 30):
+            latencies.append((shown[frame] - asked) * 1000)
+    # then drag across the timeline quickly (stale requests are dropped)
+    for frame in range(0, controller.scene.frame_count, 3):
+        controller.playback.seek(frame)
+        spin_for(app, 0.02)
+    spin_until(app, lambda: controller.preview_model.pending_frame is None, 30)
+    out["gap_preview"] = probe.stop().as_dict()
+    latencies.sort()
+    out["scrub_latency_ms"] = {
+        "median": round(statistics.median(latencies), 1),
+        "p90": round(latencies[int(0.9 * (len(latencies) - 1))], 1),
+        "worst": round(latencies[-1], 1),
+        "n": len(latencies),
+        "resolution": info.resolution,
+        "render_only_median_ms": round(statistics.median(render_ms), 1) if render_ms else None,
+        "torch_threads": controller.ctx.engine.threads,
+    }
+    out["preview_requests_dropped"] = controller.preview_model.dropped
+
+    # (d) export with paste-back into the full photo
+    target = workdir / "bench.mp4"
+    probe.start()
+    began = time.perf_counter()
+    controller.export.start(ExportSettings(target, 0, export_frames, paste_back=True, quality=80))
+    spin_until(app, lambda: not controller.export.running, 600)
+    out["export_s"] = round(time.perf_counter() - began, 2)
+    out["gap_export"] = probe.stop().as_dict()
+    out["export_frames"] = export_frames
+    out["errors"] = dialogs.errors
+    window.close()
+    return out
+
+
+def _save_untrained(path: Path, resolution: int) -> None:
+    """Write an untrained tiny checkpoint in a child process: this process must not import torch
+    before the app does (that is part of what is measured)."""
+    code = (
+        "import sys, torch\n"
+        "from core.checkpoint import save_checkpoint\n"
+        "from core.config import ModelConfig\n"
+        "from core.networks.generator import Generator\n"
+        "torch.manual_seed(0)\n"
+        f"config = ModelConfig.tiny({resolution})\n"
+        "save_checkpoint(sys.argv[1], config, Generator(config), metadata={'note': 'untrained: random weights (benchmark)'})\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gui.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last stdout line")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="a trained checkpoint (default: demo, else untrained tiny 256)")
+    parser.add_argument("--launch-runs", type=int, default=3)
+    parser.add_argument("--scrubs", type=int, default=15)
+    parser.add_argument("--export-frames", type=int, default=48)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="reenact-gui-bench-") as tmp:
+        workdir = Path(tmp)
+        for kind in ("cache", "data", "config"):
+            os.environ[f"REENACT_{kind.upper()}_DIR"] = str(workdir / kind)
+        result: dict = {"launch_to_visible": launch_to_visible(args.launch_runs)}
+        result.update(in_app_figures(args.checkpoint, args.scrubs, args.export_frames, workdir))
+    gaps = {k: result[k]["worst_ms"] for k in ("gap_analysis", "gap_preview", "gap_export")}
+    result["targets"] = {
+        "launch_to_visible_s<=2.5": result["launch_to_visible"]["median_s"] is not None and result["launch_to_visible"]["median_s"] <= 2.5,
+        "ui_gap_ms<=50 (analysis, preview, export)": max(gaps.values()) <= 50,
+        "scrub_latency_ms<=200 (median)": result["scrub_latency_ms"]["median"] <= 200,
+    }
+    result["machine"] = {"cpus": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()]}
+    if not args.json:
+        lv = result["launch_to_visible"]
+        print(f"launch to visible: median {lv['median_s']} s (runs {lv['runs_s']})")
+        for key in ("gap_model_load", "gap_analysis", "gap_preview", "gap_export"):
+            print(f"worst UI gap during {key[4:].replace('_', ' ')}: {result[key]['worst_ms']} ms (p99 {result[key]['p99_ms']} ms)")
+        s = result["scrub_latency_ms"]
+        print(f"scrub to a new frame at {s['resolution']} px: median {s['median']} ms, p90 {s['p90']} ms, worst {s['worst']} ms (n={s['n']})")
+        print(f"model: {result['model']['what']}")
+        print(f"load average: {result['machine']['load_average']}")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

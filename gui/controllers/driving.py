@@ -1,0 +1,152 @@
+"""The driving side: open (or drop) a video or a performance file, analyse it (progress, cached on
+disk), choose which face drives in a video with several, build the scrubbing proxy, and hand the
+sequence to the engine once a model and a prepared source are there."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from core.progress import Progress
+from gui.controllers.context import AppContext
+from gui.controllers.dialogs import DRIVING_FILTER, VIDEO_SUFFIXES
+from gui.controllers.engine import DrivingLoad
+from gui.models.specs import BUILTIN_PERFORMANCE, DrivingSpec
+from gui.workers import Job, JobFailure, JobHandle
+
+
+class DrivingController(QObject):
+    drivingApplied = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._request = 0
+        self._load: DrivingLoad | None = None
+        self._handles: list[JobHandle] = []  # analysis and proxy jobs of the current driving
+        ctx.document.drivingChanged.connect(self._sync)
+        ctx.scene.sourceChanged.connect(self._source_changed)
+
+    # -- user actions ------------------------------------------------------------------------------------
+    def ask_open(self) -> None:
+        path = self.ctx.dialogs.ask_open_path("Open a driving video or performance", DRIVING_FILTER, self.ctx.settings.last_folder)
+        if path is not None:
+            self.open(path)
+
+    def open(self, path: str | Path) -> bool:
+        path = Path(path)
+        name = path.name.lower()
+        if path.suffix.lower() not in VIDEO_SUFFIXES and not name.endswith(".json"):
+            self.ctx.dialogs.show_error(
+                "Not a driving video",
+                f"{path.name} is neither a video nor a performance file: use MP4, MOV, AVI, MKV or WebM, "
+                "or a .performance.json file.",
+            )
+            return False
+        self.ctx.settings.remember("drivings", path)
+        self.ctx.document.set_driving(DrivingSpec(str(path.resolve()), 0))
+        return True
+
+    def open_builtin(self) -> None:
+        self.ctx.document.set_driving(DrivingSpec(BUILTIN_PERFORMANCE, 0))
+
+    def choose_face(self, index: int) -> None:
+        spec = self.ctx.document.driving
+        if spec is not None and index != spec.face_index:
+            self.ctx.document.set_driving(replace(spec, face_index=index))
+
+    def cancel_analysis(self) -> None:
+        for handle in self._handles:
+            handle.cancel()
+
+    # -- loading --------------------------------------------------------------------------------------------
+    def _sync(self) -> None:
+        self.cancel_analysis()
+        self._handles = []
+        self._request += 1
+        request = self._request
+        self._load = None
+        spec = self.ctx.document.driving
+        scene = self.ctx.scene
+        self.ctx.lanes.frames.submit(Job(lambda _t: self.ctx.engine.close_readers()))
+        if spec is None:
+            scene.set_driving_status("empty")
+            return
+        video = spec.kind == "video"
+        title = f"Analysing {spec.display_name}" if video else f"Loading {spec.display_name}"
+        scene.set_driving_status("analysing" if video else "loading", f"{title}…")
+        handle = self.ctx.lanes.analysis.submit(Job(lambda token: self.ctx.engine.load_driving(spec, token), title))
+        self._handles.append(handle)
+        self.ctx.track("driving", handle, f"{title}…")
+        handle.progress.connect(lambda p: self._progress(request, p, title))
+        handle.succeeded.connect(lambda load: self._loaded(request, load))
+        handle.failed.connect(lambda f: self._failed(request, f))
+
+    def _progress(self, request: int, progress: Progress, title: str) -> None:
+        if request == self._request:
+            fraction = min(1.0, progress.fraction)
+            self.ctx.scene.set_driving_progress(fraction, f"{title}… {fraction * 100:.0f}%")
+
+    def _loaded(self, request: int, load: DrivingLoad) -> None:
+        if request != self._request:
+            return
+        self._load = load
+        info = load.info
+        self.ctx.scene.set_driving_info(info, load.analysis, load.performance)
+        doc = self.ctx.document
+        if doc.current_frame >= info.frame_count:
+            doc.set_current_frame(info.frame_count - 1)
+        if info.kind == "video":
+            no_face = info.frame_count - info.frames_with_face
+            note = f", no face in {no_face}" if no_face else ""
+            self.ctx.activity.say(f"{info.name}: {info.frame_count} frames at {info.fps_text}{note}")
+            self._build_proxy(request, info.path)
+        self.apply()
+
+    def _failed(self, request: int, failure: JobFailure) -> None:
+        if request != self._request:
+            return
+        self.ctx.scene.set_driving_status("error", failure.message)
+        self.ctx.report("Could not open the driving video", failure)
+
+    def _build_proxy(self, request: int, path: Path) -> None:
+        handle = self.ctx.lanes.analysis.submit(
+            Job(lambda token: self.ctx.engine.build_proxy(path, token), "Building the scrubbing proxy")
+        )
+        self._handles.append(handle)
+        self.ctx.track("proxy", handle, "Building the scrubbing proxy…")
+        handle.succeeded.connect(lambda proxy: request == self._request and self.ctx.scene.set_proxy(proxy))
+        # A proxy is a speed-up only: without one, frames come from the video itself.
+        handle.failed.connect(lambda f: self.ctx.activity.say(f"No scrubbing proxy: {f.message}", 8000))
+
+    # -- the engine's copy -------------------------------------------------------------------------------------
+    def apply(self) -> None:
+        """Give the engine the driving sequence when it can take it (model loaded; for a performance,
+        a prepared source too)."""
+        load, scene = self._load, self.ctx.scene
+        if load is None or not self.ctx.model_state.ready:
+            return
+        if load.performance is not None and scene.source_face is None:
+            return
+        request = self._request
+        handle = self.ctx.lanes.engine.submit(Job(lambda _t: self.ctx.engine.apply_driving(load), "Applying the driving"))
+        handle.succeeded.connect(lambda sequence: self._applied(request, load, sequence))
+        handle.failed.connect(lambda f: self._failed(request, f))
+
+    def _applied(self, request: int, load: DrivingLoad, sequence: object) -> None:
+        if request != self._request or load is not self._load or sequence is None:
+            return
+        self.ctx.scene.set_driving(sequence)
+        self.drivingApplied.emit()
+
+    def _source_changed(self) -> None:
+        """A performance is expanded on the source's own face: a new source needs a new sequence."""
+        if self._load is None or self._load.performance is None:
+            return
+        scene = self.ctx.scene
+        if scene.source_face is None and scene.driving is not None:
+            scene.set_driving(None)
+        elif scene.source_face is not None and scene.driving is None:
+            self.apply()

@@ -1,0 +1,101 @@
+"""What the user chose, as plain values: which photo, which driving, which model.
+
+These are what a project file stores; the loaded objects (photo pixels, analyses, networks) live in
+`SceneModel` and `ModelState` and are rebuilt from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+#: Source or driving "paths" that name built-in material instead of a file.
+DEMO_SOURCE = "demo:astronaut"
+BUILTIN_PERFORMANCE = "builtin:performance"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """The portrait: a file, or the built-in demo portrait; `face_index` 0 is the largest face."""
+
+    location: str  # a file path, or DEMO_SOURCE
+    face_index: int = 0
+
+    @property
+    def is_demo(self) -> bool:
+        return self.location == DEMO_SOURCE
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.is_demo else Path(self.location)
+
+    @property
+    def display_name(self) -> str:
+        return "Astronaut (demo portrait)" if self.is_demo else Path(self.location).name
+
+
+@dataclass(frozen=True)
+class DrivingSpec:
+    """The motion: a video file, a performance file, or the built-in performance."""
+
+    location: str  # a file path, or BUILTIN_PERFORMANCE
+    face_index: int = 0
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.location == BUILTIN_PERFORMANCE
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.is_builtin else Path(self.location)
+
+    @property
+    def kind(self) -> Literal["video", "performance"]:
+        if self.is_builtin:
+            return "performance"
+        from core.faces.performance import is_performance_file
+
+        name = self.location.lower()
+        return "performance" if (is_performance_file(self.location) or name.endswith(".json")) else "video"
+
+    @property
+    def display_name(self) -> str:
+        return "Built-in performance" if self.is_builtin else Path(self.location).name
+
+
+ModelKind = Literal["none", "demo", "file", "random"]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which network renders: none, the bundled demo checkpoint, a checkpoint file, or (explicitly,
+    for testing the app only) an untrained network with random weights."""
+
+    kind: ModelKind = "none"
+    path: Path | None = None
+    resolution: int = 256  # for "random" only
+
+    @classmethod
+    def none(cls) -> ModelChoice:
+        return cls("none")
+
+    @classmethod
+    def demo(cls) -> ModelChoice:
+        return cls("demo")
+
+    @classmethod
+    def file(cls, path: str | Path) -> ModelChoice:
+        return cls("file", Path(path))
+
+    @classmethod
+    def random(cls, resolution: int = 256) -> ModelChoice:
+        return cls("random", None, resolution)
+
+    def to_dict(self) -> dict:
+        out: dict = {"kind": self.kind}
+        if self.path is not None:
+            out["path"] = str(self.path)
+        if self.kind == "random":
+            out["resolution"] = self.resolution
+        return out

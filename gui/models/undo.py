@@ -1,0 +1,77 @@
+"""Undo commands for option changes: one command per gesture (a slider drag merges into one step)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from core.config import RenderOptions
+from gui.models.document import Document
+
+#: Changes of the same option closer together than this merge into one undo step (a slider drag).
+MERGE_WINDOW_S = 0.8
+
+_LABELS = {
+    "strength": "Strength",
+    "identity_adaptation": "Identity adaptation",
+    "relative": "Relative motion",
+    "reference_frame": "Reference frame",
+    "smoothing": "Smoothing",
+    "paste_back": "Paste-back",
+    "output_size": "Output size",
+}
+_IDS = {name: 1000 + i for i, name in enumerate(_LABELS)}
+
+
+def describe(name: str, value: Any) -> str:
+    label = _LABELS.get(name, name)
+    if isinstance(value, bool):
+        if name == "relative":
+            return "Relative motion" if value else "Absolute motion"
+        return f"{label} {'on' if value else 'off'}"
+    if value is None:
+        return f"{label}: automatic"
+    if isinstance(value, float):
+        return f"{label} {value:.2f}"
+    return f"{label} {value}"
+
+
+class SetOptionCommand(QUndoCommand):
+    """Set one `RenderOptions` field; consecutive changes of the same field within `MERGE_WINDOW_S`
+    merge, so dragging a slider is one undo step."""
+
+    def __init__(self, document: Document, name: str, value: Any, mergeable: bool = True) -> None:
+        super().__init__(describe(name, value))
+        self.document = document
+        self.name = name
+        self.old: RenderOptions = document.options
+        self.new: RenderOptions = self._with(document.options, value)
+        self.mergeable = mergeable
+        self.stamp = time.monotonic()
+
+    def _with(self, options: RenderOptions, value: Any) -> RenderOptions:
+        return replace(options, **{self.name: value})  # validates (ConfigError on a bad value)
+
+    def id(self) -> int:
+        return _IDS.get(self.name, -1) if self.mergeable else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetOptionCommand) or other.name != self.name or not other.mergeable:
+            return False
+        if other.stamp - self.stamp > MERGE_WINDOW_S:
+            return False
+        self.new = other.new
+        self.stamp = other.stamp
+        self.setText(describe(self.name, getattr(self.new, self.name)))
+        if self.new == self.old:
+            self.setObsolete(True)  # dragged back to where it started: no undo step
+        return True
+
+    def redo(self) -> None:
+        self.document.set_options(self.new)
+
+    def undo(self) -> None:
+        self.document.set_options(self.old)

@@ -1,0 +1,117 @@
+"""Scenes for screenshots and manual checks: the real window with a portrait, a driving video and a
+rendered frame, set up the same way every time.
+
+    python -m gui.scenes screenshot-scene                      # obama.jpg + Megamind.avi, frame 60
+    python -m gui.scenes screenshot-scene --source astronaut --driving builtin --side-by-side
+    python -m gui.scenes screenshot-scene --grab out.png       # save the window itself and quit
+    ../shared/tools/screenshot.sh shot.png 40 -- .venv/bin/python -m gui.scenes screenshot-scene
+
+The model is the bundled demo checkpoint when this build has one; otherwise an untrained network is
+loaded *explicitly* (the window then says so in red), since a scene must render something.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m gui.scenes", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="scene", required=True)
+    shot = sub.add_parser("screenshot-scene", help="the main window with a rendered frame")
+    shot.add_argument("--source", default=str(SHARED_DATA / "obama.jpg"), help="a portrait, or 'astronaut'")
+    shot.add_argument("--driving", default=str(SHARED_DATA / "Megamind.avi"), help="a video, a performance, or 'builtin'")
+    shot.add_argument("--checkpoint", type=Path, default=None, help="a checkpoint (default: demo model, else untrained)")
+    shot.add_argument("--frame", type=int, default=60, help="the frame to show")
+    shot.add_argument("--side-by-side", action="store_true")
+    shot.add_argument("--landmarks", action="store_true")
+    shot.add_argument("--paste-back", action="store_true")
+    shot.add_argument("--size", default="1600x1000", help="window size WxH")
+    shot.add_argument("--export-dialog", action="store_true", help="open the export dialog once the frame shows")
+    shot.add_argument("--grab", type=Path, default=None, help="save a grab of the window here and quit")
+    shot.add_argument("--hold", type=float, default=600.0, help="seconds to stay open (for screenshot.sh)")
+    return parser.parse_args(argv)
+
+
+def screenshot_scene(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QTimer
+
+    from gui.app import create_application
+    from gui.controllers.app import AppController, StartupRequest
+    from gui.models.settings import AppSettings
+    from gui.models.specs import ModelChoice
+    from gui.views.main_window import MainWindow
+    from gui.views.qt_dialogs import QtDialogs
+    from resources import default_checkpoint
+
+    app = create_application()
+    dialogs = QtDialogs()
+    controller = AppController(dialogs, AppSettings(), device="cpu")  # fresh settings: the same scene each time
+    window = MainWindow(controller)
+    dialogs.parent = window
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    window.resize(width, height)
+    window.actions_by_name["side_by_side"].setChecked(args.side_by_side)
+    window.actions_by_name["landmarks"].setChecked(args.landmarks)
+    window.source_panel.landmarks.setChecked(args.landmarks)
+    window.driving_panel.landmarks.setChecked(args.landmarks)
+    window.show()
+    began = time.perf_counter()
+
+    def start() -> None:
+        controller.startup(StartupRequest(demo=False, recover=False))
+        if args.checkpoint is not None:
+            controller.model.choose(ModelChoice.file(args.checkpoint))
+        elif default_checkpoint() is not None:
+            controller.model.choose(ModelChoice.demo())
+        else:
+            controller.model.choose(ModelChoice.random())
+        if args.source == "astronaut":
+            controller.source.open_demo()
+        else:
+            controller.source.open(args.source)
+        if args.driving == "builtin":
+            controller.driving.open_builtin()
+        else:
+            controller.driving.open(args.driving)
+        if args.paste_back:
+            controller.options.set("paste_back", True)
+        controller.document.set_current_frame(args.frame)
+        controller.document.mark_saved()
+
+    def rendered(frame: int, latency_ms: float) -> None:
+        if frame != min(args.frame, controller.scene.frame_count - 1):
+            return
+        print(f"scene ready: frame {frame} shown {time.perf_counter() - began:.1f} s after the window", flush=True)
+        controller.preview.resultShown.disconnect(rendered)
+        if args.export_dialog:
+            window.show_export()
+        if args.grab is not None:
+            QTimer.singleShot(300, grab)
+
+    def grab() -> None:
+        window.grab().save(str(args.grab))
+        print(f"grabbed {args.grab}", flush=True)
+        window.close()
+
+    controller.preview.resultShown.connect(rendered)
+    QTimer.singleShot(0, start)
+    QTimer.singleShot(int(args.hold * 1000), window.close)
+    return app.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.scene == "screenshot-scene":
+        return screenshot_scene(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

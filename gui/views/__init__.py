@@ -1,0 +1,1 @@
+"""Views: thin widgets bound to the models; user intents leave them as signals."""

@@ -1,0 +1,201 @@
+"""The controls: how the driving motion moves the portrait, and which model renders it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.config import RenderOptions
+from gui.models.document import Document
+from gui.models.model_state import ModelState
+from gui.views.icons import icon
+from gui.views.widgets import Badge, SliderField
+
+
+class ControlsPanel(QScrollArea):
+    optionEdited = Signal(str, object)  # RenderOptions field, value
+    referenceFromCurrent = Signal()
+    referenceAutomatic = Signal()
+    chooseCheckpoint = Signal()
+    useDemoModel = Signal()
+    useRandomWeights = Signal()
+    unloadModel = Signal()
+
+    def __init__(self, document: Document, model_state: ModelState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document, self.model_state = document, model_state
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        self.setWidget(body)
+
+        # Motion
+        self.strength = SliderField()
+        self.strength.setToolTip(
+            "Landmark transformer strength: 1 follows the driver's expressions fully, 0 keeps the portrait still"
+        )
+        self.identity = SliderField()
+        self.identity.setToolTip(
+            "Identity adaptation: 0 keeps the portrait's own face shape, 1 takes on the driver's proportions"
+        )
+        self.relative = QRadioButton("Relative")
+        self.relative.setToolTip("Motion relative to a reference frame of the driving (recommended)")
+        self.absolute = QRadioButton("Absolute")
+        self.absolute.setToolTip("The driver's landmark positions as they are")
+        group = QButtonGroup(self)
+        group.addButton(self.relative)
+        group.addButton(self.absolute)
+        mode_row = QHBoxLayout()
+        mode_row.setContentsMargins(0, 0, 0, 0)
+        mode_row.addWidget(self.relative)
+        mode_row.addWidget(self.absolute)
+        mode_row.addStretch(1)
+        self.reference_label = QLabel()
+        self.reference_label.setWordWrap(True)
+        self.reference_label.setObjectName("Hint")
+        self.use_current = QPushButton(icon("reference"), "Use current frame")
+        self.use_current.setToolTip("Measure motion relative to the driving frame at the playhead (R)")
+        self.automatic = QPushButton("Automatic")
+        self.automatic.setToolTip("Pick the driving frame whose pose is closest to the portrait's")
+        ref_buttons = QHBoxLayout()
+        ref_buttons.setContentsMargins(0, 0, 0, 0)
+        ref_buttons.addWidget(self.use_current)
+        ref_buttons.addWidget(self.automatic)
+        ref_buttons.addStretch(1)
+        motion = QGroupBox("MOTION")
+        form = QFormLayout(motion)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow("Strength", self.strength)
+        form.addRow("Identity adaptation", self.identity)
+        form.addRow("Motion", _wrap(mode_row))
+        form.addRow("Reference", self.reference_label)
+        form.addRow("", _wrap(ref_buttons))
+
+        # Smoothing and output
+        self.smoothing = SliderField()
+        self.smoothing.setToolTip("Temporal smoothing of the driving landmarks: more is steadier, less is snappier")
+        self.paste_back = QCheckBox("Paste back into the full photo")
+        self.paste_back.setToolTip("Show (and export) the face pasted into the whole portrait instead of the face crop")
+        finish = QGroupBox("FINISH")
+        finish_form = QFormLayout(finish)
+        finish_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        finish_form.addRow("Smoothing", self.smoothing)
+        finish_form.addRow(self.paste_back)
+
+        # Model
+        self.badge = Badge()
+        self.model_name = QLabel()
+        self.model_name.setWordWrap(True)
+        self.model_details = QLabel()
+        self.model_details.setObjectName("Hint")
+        self.model_details.setWordWrap(True)
+        self.choose = QPushButton(icon("model"), "Choose checkpoint…")
+        self.choose.setToolTip("Load a trained checkpoint (.pt)")
+        self.more = QToolButton()
+        self.more.setText("More")
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.more)
+        self.demo_action = menu.addAction("Use the bundled demo model")
+        self.random_action = menu.addAction("Use an untrained network (testing only)…")
+        menu.addSeparator()
+        self.unload_action = menu.addAction("Unload the model")
+        self.more.setMenu(menu)
+        model_buttons = QHBoxLayout()
+        model_buttons.setContentsMargins(0, 0, 0, 0)
+        model_buttons.addWidget(self.choose, 1)
+        model_buttons.addWidget(self.more)
+        model = QGroupBox("MODEL")
+        model_layout = QVBoxLayout(model)
+        badge_row = QHBoxLayout()
+        badge_row.addWidget(self.badge)
+        badge_row.addStretch(1)
+        model_layout.addLayout(badge_row)
+        model_layout.addWidget(self.model_name)
+        model_layout.addWidget(self.model_details)
+        model_layout.addLayout(model_buttons)
+
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(8, 4, 8, 8)
+        layout.setSpacing(8)
+        layout.addWidget(motion)
+        layout.addWidget(finish)
+        layout.addWidget(model)
+        layout.addStretch(1)
+
+        self.strength.valueEdited.connect(lambda v: self.optionEdited.emit("strength", v))
+        self.identity.valueEdited.connect(lambda v: self.optionEdited.emit("identity_adaptation", v))
+        self.smoothing.valueEdited.connect(lambda v: self.optionEdited.emit("smoothing", v))
+        self.relative.toggled.connect(lambda on: on and self.optionEdited.emit("relative", True))
+        self.absolute.toggled.connect(lambda on: on and self.optionEdited.emit("relative", False))
+        self.paste_back.toggled.connect(lambda on: self.optionEdited.emit("paste_back", on))
+        self.use_current.clicked.connect(self.referenceFromCurrent)
+        self.automatic.clicked.connect(self.referenceAutomatic)
+        self.choose.clicked.connect(self.chooseCheckpoint)
+        self.demo_action.triggered.connect(self.useDemoModel)
+        self.random_action.triggered.connect(self.useRandomWeights)
+        self.unload_action.triggered.connect(self.unloadModel)
+        document.optionsChanged.connect(self.show_options)
+        model_state.changed.connect(self.show_model)
+        self.show_options(document.options)
+        self.show_model()
+
+    def show_options(self, options: RenderOptions) -> None:
+        self.strength.set_value(options.strength)
+        self.identity.set_value(options.identity_adaptation)
+        self.smoothing.set_value(options.smoothing)
+        for widget, on in ((self.relative, options.relative), (self.absolute, not options.relative), (self.paste_back, options.paste_back)):
+            widget.blockSignals(True)
+            widget.setChecked(on)
+            widget.blockSignals(False)
+        if not options.relative:
+            self.reference_label.setText("Not used in absolute mode")
+        elif options.reference_frame is None:
+            self.reference_label.setText("Automatic: the driving frame closest to the portrait's pose")
+        else:
+            self.reference_label.setText(f"Frame {options.reference_frame}")
+        self.automatic.setEnabled(options.reference_frame is not None)
+        self.use_current.setEnabled(True)
+
+    def show_model(self) -> None:
+        from gui.demo import demo_available
+
+        state = self.model_state
+        text, level, tooltip = state.badge
+        self.badge.set_badge(text, level, tooltip)
+        info = state.info
+        if info is not None:
+            self.model_name.setText(info.name)
+            steps = f" · {info.trained_steps} steps" if info.trained_steps else ""
+            self.model_details.setText(
+                f"{info.resolution} px · {info.parameters / 1e6:.2f} M parameters{steps}\nDevice: {info.device}"
+            )
+        elif state.status == "loading":
+            self.model_name.setText(f"Loading {state.loading_what}…")
+            self.model_details.setText("Torch and the face backends load in the background.")
+        else:
+            self.model_name.setText("No model loaded")
+            self.model_details.setText("Nothing can be rendered until a trained checkpoint is loaded.")
+        self.demo_action.setEnabled(demo_available())
+        self.unload_action.setEnabled(info is not None)
+
+
+def _wrap(layout) -> QWidget:
+    widget = QWidget()
+    widget.setLayout(layout)
+    return widget

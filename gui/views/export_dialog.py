@@ -1,0 +1,242 @@
+"""The export dialog: format, file, frame range, crop or full photo, size, quality; then a progress
+bar with ETA and Cancel, and an offer to open the folder when it is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.controllers.export import (
+    FORMAT_LABELS,
+    ExportController,
+    ExportSettings,
+    export_format_of,
+    with_format,
+)
+from gui.views.icons import icon
+
+SIZES = (("Native size", None), ("512 px (longest side)", 512), ("1024 px (longest side)", 1024), ("1920 px (longest side)", 1920))
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    seconds = round(seconds)
+    return f"{seconds // 60} min {seconds % 60:02d} s left" if seconds >= 60 else f"{seconds} s left"
+
+
+class ExportDialog(QDialog):
+    def __init__(self, controller: ExportController, crop_size: tuple[int, int], photo_size: tuple[int, int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle("Export")
+        self.setModal(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setMinimumWidth(520)
+        defaults = controller.default_settings()
+        count = controller.ctx.scene.frame_count
+
+        self.format = QComboBox()
+        for key, label in FORMAT_LABELS.items():
+            self.format.addItem(label, key)
+        self.path = QLineEdit(str(defaults.target))
+        browse = QPushButton("Browse…")
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        self.start = QSpinBox()
+        self.end = QSpinBox()
+        for spin in (self.start, self.end):
+            spin.setRange(0, max(0, count - 1))
+        self.start.setValue(defaults.start)
+        self.end.setValue(max(0, defaults.stop - 1))
+        all_button = QPushButton("All")
+        from_here = QPushButton("From playhead")
+        range_row = QHBoxLayout()
+        range_row.addWidget(QLabel("from"))
+        range_row.addWidget(self.start)
+        range_row.addWidget(QLabel("to"))
+        range_row.addWidget(self.end)
+        range_row.addWidget(all_button)
+        range_row.addWidget(from_here)
+        range_row.addStretch(1)
+        self.crop = QRadioButton(f"Face crop ({crop_size[0]}×{crop_size[1]})")
+        self.full = QRadioButton(f"Pasted into the full photo ({photo_size[0]}×{photo_size[1]})")
+        group = QButtonGroup(self)
+        group.addButton(self.crop)
+        group.addButton(self.full)
+        (self.full if defaults.paste_back else self.crop).setChecked(True)
+        framing = QVBoxLayout()
+        framing.addWidget(self.crop)
+        framing.addWidget(self.full)
+        self.size = QComboBox()
+        for label, value in SIZES:
+            self.size.addItem(label, value)
+        self.quality = QSlider(Qt.Orientation.Horizontal)
+        self.quality.setRange(0, 100)
+        self.quality.setValue(defaults.quality)
+        self.quality_label = QLabel()
+        quality_row = QHBoxLayout()
+        quality_row.addWidget(self.quality, 1)
+        quality_row.addWidget(self.quality_label)
+        self.note = QLabel()
+        self.note.setObjectName("Hint")
+        self.note.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Format", self.format)
+        form.addRow("Save to", _wrap(path_row))
+        form.addRow("Frames", _wrap(range_row))
+        form.addRow("Framing", _wrap(framing))
+        form.addRow("Size", self.size)
+        form.addRow("Quality", _wrap(quality_row))
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.eta = QLabel()
+        self.eta.setObjectName("Hint")
+        self.export_button = QPushButton(icon("export"), "Export")
+        self.export_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.open_button = QPushButton(icon("open"), "Open containing folder")
+        self.open_button.hide()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.eta, 1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.note)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.quality.valueChanged.connect(self._update_note)
+        self.start.valueChanged.connect(self._update_note)
+        self.end.valueChanged.connect(self._update_note)
+        browse.clicked.connect(self._browse)
+        all_button.clicked.connect(lambda: (self.start.setValue(0), self.end.setValue(max(0, count - 1))))
+        from_here.clicked.connect(lambda: self.start.setValue(min(controller.ctx.document.current_frame, max(0, count - 1))))
+        self.export_button.clicked.connect(self._export)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.open_button.clicked.connect(controller.open_folder)
+        controller.progressed.connect(self._progress)
+        controller.succeeded.connect(self._succeeded)
+        controller.failed.connect(self._stopped)
+        controller.cancelled.connect(self._cancelled)
+        self.format.setCurrentIndex(list(FORMAT_LABELS).index(export_format_of(defaults.target)))
+        self._update_note()
+
+    def settings(self) -> ExportSettings:
+        start, end = self.start.value(), self.end.value()
+        return ExportSettings(
+            target=Path(self.path.text().strip()).expanduser(),
+            start=min(start, end),
+            stop=max(start, end) + 1,
+            paste_back=self.full.isChecked(),
+            quality=self.quality.value(),
+            output_size=self.size.currentData(),
+        )
+
+    def _format_changed(self) -> None:
+        fmt = self.format.currentData()
+        text = self.path.text().strip()
+        if text:
+            self.path.setText(str(with_format(Path(text), fmt)))
+        self.quality.setEnabled(fmt != "png")
+        self._update_note()
+
+    def _update_note(self) -> None:
+        fmt = self.format.currentData()
+        self.quality_label.setText(f"{self.quality.value()}" if fmt != "png" else "lossless")
+        frames = abs(self.end.value() - self.start.value()) + 1
+        info = self.controller.ctx.scene.driving_info
+        seconds = frames / info.fps if info and info.fps else 0
+        notes = {
+            "mp4": "H.264 video; carries the driving video's sound for this range.",
+            "png": "A folder of numbered PNG frames (no sound).",
+            "gif": "An animated GIF (256 colours, no sound).",
+            "webp": "An animated WebP (no sound).",
+        }
+        self.note.setText(f"{frames} frames ({seconds:.1f} s). {notes[fmt]} Exports are tagged as synthetic.")
+
+    def _browse(self) -> None:
+        fmt = self.format.currentData()
+        current = self.path.text().strip()
+        if fmt == "png":
+            chosen = QFileDialog.getSaveFileName(self, "Folder for the PNG frames", current, "Folder name (*)")[0]
+        else:
+            chosen = QFileDialog.getSaveFileName(self, "Export to", current, f"{fmt.upper()} (*.{fmt})")[0]
+        if chosen:
+            self.path.setText(str(with_format(Path(chosen), fmt)))
+
+    def _export(self) -> None:
+        handle = self.controller.start(self.settings())
+        if handle is None:
+            return
+        self.export_button.setEnabled(False)
+        self.open_button.hide()
+        self.progress.setValue(0)
+        self.progress.show()
+        self.eta.setText("Starting…")
+
+    def _cancel(self) -> None:
+        if self.controller.running:
+            self.controller.cancel()
+            self.eta.setText("Cancelling…")
+        else:
+            self.reject()
+
+    def _progress(self, done: int, total: int, eta: float | None) -> None:
+        self.progress.setValue(round(1000 * done / total) if total else 0)
+        self.progress.setFormat(f"{done} / {total} frames")
+        self.eta.setText(format_eta(eta))
+
+    def _succeeded(self, result) -> None:
+        self.progress.setValue(1000)
+        self.eta.setText(f"Done: {result.frames} frames in {result.seconds:.1f} s → {Path(result.output).name}")
+        self.export_button.setEnabled(True)
+        self.open_button.show()
+        self.cancel_button.setText("Close")
+
+    def _stopped(self, *_: object) -> None:
+        self.export_button.setEnabled(True)
+        self.progress.hide()
+        self.eta.setText("Export failed")
+
+    def _cancelled(self) -> None:
+        self.export_button.setEnabled(True)
+        self.progress.hide()
+        self.eta.setText("Cancelled: nothing was written")
+
+    def reject(self) -> None:
+        if self.controller.running:
+            self.controller.cancel()
+        super().reject()
+
+
+def _wrap(layout) -> QWidget:
+    widget = QWidget()
+    layout.setContentsMargins(0, 0, 0, 0)
+    widget.setLayout(layout)
+    return widget
