@@ -120,6 +120,7 @@ class Reenactor:
         self._landmarks_cache: dict[tuple, np.ndarray] = {}
         self._frames: OrderedDict[tuple, RenderedFrame] = OrderedDict()
         self._frames_bytes = 0
+        self._generation = 0  # bumped on every source/driving change; stale results are not cached
 
     @property
     def resolution(self) -> int:
@@ -169,6 +170,7 @@ class Reenactor:
             self._invalidate()
 
     def _invalidate(self) -> None:
+        self._generation += 1
         self._landmarks_cache.clear()
         self._frames.clear()
         self._frames_bytes = 0
@@ -193,7 +195,7 @@ class Reenactor:
             cached = self._landmarks_cache.get(key)
             if cached is not None:
                 return cached
-            transformer = self._transformer
+            transformer, generation = self._transformer, self._generation
         landmarks = driving.landmarks(options.smoothing, self.resolution)
         transfer = TransferOptions(
             strength=options.strength,
@@ -203,7 +205,8 @@ class Reenactor:
         )
         out = transformer.transform(landmarks, transfer, valid=driving.has_face)
         with self._lock:
-            self._landmarks_cache[key] = out
+            if generation == self._generation:
+                self._landmarks_cache[key] = out
         return out
 
     def reference_frame(self, options: RenderOptions) -> int:
@@ -228,14 +231,15 @@ class Reenactor:
             if hit is not None:
                 self._frames.move_to_end(key)
                 return hit
+            generation = self._generation
         frame = self.render_batch([index], options)[0]
-        self._remember(key, frame)
+        self._remember(key, frame, generation)
         return frame
 
-    def _remember(self, key: tuple, frame: RenderedFrame) -> None:
+    def _remember(self, key: tuple, frame: RenderedFrame, generation: int) -> None:
         with self._lock:
-            if key in self._frames:
-                return
+            if key in self._frames or generation != self._generation:
+                return  # already cached, or rendered for a source/driving that has since changed
             self._frames[key] = frame
             self._frames_bytes += frame.image.nbytes
             while self._frames_bytes > _CACHE_BYTES and len(self._frames) > 1:

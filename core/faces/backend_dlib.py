@@ -9,6 +9,7 @@ downscaled images (see `core.faces.landmarks.detect_faces`).
 from __future__ import annotations
 
 import importlib.util
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -60,10 +61,18 @@ class DlibDetector:
                 raise BackendUnavailableError(f"{needed} is missing: {_FIX}")
         self._predictor = None
         self._detector = None
+        # dlib's detector and predictor are not safe to share between threads (a concurrent call was
+        # seen to corrupt the heap); one lock per detector serialises them.
+        self._lock = threading.RLock()
 
     def load(self) -> None:
         """Load the models now (about 0.8 s); otherwise they load on first use, so that a cached
         analysis never waits for them."""
+        with self._lock:
+            if self._predictor is None:
+                self._load()
+
+    def _load(self) -> None:
         dlib = self._dlib
         self._predictor = dlib.shape_predictor(str(self._predictor_path))
         if self.detector_kind == "cnn":
@@ -73,8 +82,12 @@ class DlibDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """All faces in `image` (RGB or gray), largest first, with landmarks from the shape predictor."""
+        with self._lock:
+            return self._detect(image)
+
+    def _detect(self, image: np.ndarray) -> list[Face]:
         if self._detector is None:
-            self.load()
+            self._load()
         gray = np.ascontiguousarray(to_gray(image))
         if self.detector_kind == "cnn":
             found = self._detector(np.ascontiguousarray(_rgb(image)), self.upsample)
@@ -90,11 +103,12 @@ class DlibDetector:
 
     def refine(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """The 68 landmarks of the face in `box` (x0, y0, x1, y1), as (68, 2) float32."""
-        if self._predictor is None:
-            self.load()
         gray = np.ascontiguousarray(to_gray(image))
         x0, y0, x1, y1 = (round(float(v)) for v in box)
-        return self._predict(gray, self._dlib.rectangle(x0, y0, x1, y1))
+        with self._lock:
+            if self._predictor is None:
+                self._load()
+            return self._predict(gray, self._dlib.rectangle(x0, y0, x1, y1))
 
     def _predict(self, gray: np.ndarray, rect: object) -> np.ndarray:
         shape = self._predictor(gray, rect)
