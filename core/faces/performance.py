@@ -39,6 +39,7 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
 }
 PARAMETERS: tuple[str, ...] = tuple(PARAMETER_RANGES)
 PERFORMANCE_SUFFIX = ".performance.json"
+BUILTIN_PERFORMANCE = ("demo", "demo.performance.json")
 
 # Eyelid pairs (upper, lower) per eye, image-left eye first.
 _LIDS = {"blink_left": ((37, 41), (38, 40)), "blink_right": ((43, 47), (44, 46))}
@@ -262,26 +263,12 @@ def is_performance_file(path: str | Path) -> bool:
 
 
 def builtin_performance(fps: float = 25.0) -> Performance:
-    """About six seconds: a turn, a nod, a smile, blinks and speech-like mouth motion."""
-    k = Keyframe
-    frames = [
-        k(0.0, FaceParams()),
-        k(0.5, FaceParams(mouth_open=0.35)),
-        k(0.75, FaceParams(mouth_open=0.05)),
-        k(1.0, FaceParams(yaw=-18, mouth_open=0.45)),
-        k(1.25, FaceParams(yaw=-22, mouth_open=0.1)),
-        k(1.5, FaceParams(yaw=-18, blink_left=1, blink_right=1, mouth_open=0.3)),
-        k(1.7, FaceParams(yaw=-10, mouth_open=0.05)),
-        k(2.2, FaceParams(yaw=16, pitch=-4, brow_raise=0.6, mouth_open=0.4)),
-        k(2.5, FaceParams(yaw=20, pitch=-6, brow_raise=0.7, mouth_open=0.1)),
-        k(2.9, FaceParams(yaw=8, pitch=8, mouth_open=0.3)),
-        k(3.3, FaceParams(pitch=-8, roll=4)),
-        k(3.7, FaceParams(pitch=8, roll=-3, blink_left=1, blink_right=1)),
-        k(3.9, FaceParams(pitch=2, smile=0.4)),
-        k(4.5, FaceParams(smile=1.0, brow_raise=0.3)),
-        k(5.0, FaceParams(smile=0.8, mouth_open=0.25, roll=5)),
-        k(5.4, FaceParams(smile=0.2, mouth_open=0.05, blink_left=1)),
-        k(5.6, FaceParams(mouth_open=0.3)),
-        k(6.0, FaceParams()),
-    ]
-    return Performance(tuple(frames), fps=fps, name="built-in demo")
+    """About six seconds: a turn, a nod, a smile, blinks and speech-like mouth motion.
+
+    Stored as an ordinary performance file (``resources/demo/demo.performance.json``), which doubles
+    as an example of the format for users writing their own.
+    """
+    from resources import resource_path
+
+    performance = Performance.load(resource_path(*BUILTIN_PERFORMANCE))
+    return Performance(performance.keyframes, fps=fps, name=performance.name)
