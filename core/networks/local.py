@@ -10,6 +10,8 @@ that the fusion net reads at every scale.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -55,28 +57,31 @@ def paste_regions(crops: torch.Tensor, boxes: torch.Tensor, size: int) -> torch.
     """Composite crops (B, N, 3, L, L) into a (B, 4, size, size) canvas at `boxes` (B, N, 3).
 
     Channels 0-2 are the composited RGB (zero where no part lies), channel 3 the coverage in [0, 1].
-    Later parts are drawn over earlier ones where their windows overlap.
+    Later parts are drawn over earlier ones where their windows overlap. Each part is resampled only
+    inside its box's pixel window (a box covers a few percent of the image), bilinearly with the
+    feathered window as alpha.
     """
-    b, n, c, crop_size, _ = crops.shape
-    window = feather_window(crop_size, crops.device, crops.dtype).expand(b * n, 1, crop_size, crop_size)
-    layers = torch.cat([crops.reshape(b * n, c, crop_size, crop_size), window], 1)
-    # Inverse of the crop transform: image-normalised -> crop-normalised coordinates.
-    forward = _crop_theta(boxes.reshape(b * n, 3), size, size)
-    scale = forward[:, :, :2].diagonal(dim1=1, dim2=2)
-    inverse = torch.zeros_like(forward)
-    inverse[:, 0, 0] = 1 / scale[:, 0]
-    inverse[:, 1, 1] = 1 / scale[:, 1]
-    inverse[:, :, 2] = -forward[:, :, 2] / scale
-    grid = F.affine_grid(inverse, [b * n, c + 1, size, size], align_corners=False)
-    placed = F.grid_sample(layers, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    placed = placed.view(b, n, c + 1, size, size)
-    rgb = crops.new_zeros(b, c, size, size)
-    coverage = crops.new_zeros(b, 1, size, size)
-    for i in range(n):
-        alpha = placed[:, i, c:]
-        rgb = torch.lerp(rgb, placed[:, i, :c], alpha)
-        coverage = coverage + alpha * (1 - coverage)
-    return torch.cat([rgb, coverage], 1)
+    b, _, c, crop_size, _ = crops.shape
+    window = feather_window(crop_size, crops.device, crops.dtype).expand(1, 1, crop_size, crop_size)
+    canvas = crops.new_zeros(b, c + 1, size, size)
+    coords = torch.arange(size, device=crops.device, dtype=crops.dtype)
+    for bi, boxes_b in enumerate(boxes.detach().to("cpu", torch.float64).tolist()):
+        for i, (cx, cy, half) in enumerate(boxes_b):
+            x0, x1 = max(0, math.floor(cx - half)), min(size, math.ceil(cx + half) + 1)
+            y0, y1 = max(0, math.floor(cy - half)), min(size, math.ceil(cy + half) + 1)
+            if x1 <= x0 or y1 <= y0:
+                continue  # the part lies outside the image
+            u = (coords[x0:x1] - cx) / half  # crop-normalised coordinates of the window's pixels
+            v = (coords[y0:y1] - cy) / half
+            grid = torch.stack(torch.meshgrid(u, v, indexing="xy"), -1).unsqueeze(0)
+            layer = torch.cat([crops[bi, i : i + 1], window], 1)
+            placed = F.grid_sample(layer, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+            alpha = placed[c:]
+            region = canvas[bi, :, y0:y1, x0:x1].clone()  # autograd keeps this copy, not the canvas
+            rgb = torch.lerp(region[:c], placed[:c], alpha)
+            coverage = region[c:] + alpha * (1 - region[c:])
+            canvas[bi, :, y0:y1, x0:x1] = torch.cat([rgb, coverage], 0)
+    return canvas
 
 
 class LocalNet(nn.Module):

@@ -161,3 +161,35 @@ def test_default_config_builds_at_256_px() -> None:
         out = g(source, lm, lm)
     assert out.image.shape == (1, 3, 256, 256)
     assert out.flow.shape[-1] == config.feature_size == 64
+
+
+def test_windowed_paste_equals_resampling_the_whole_canvas() -> None:
+    """paste_regions resamples only each box's window; the result is the full-image resampling."""
+    import torch.nn.functional as F
+
+    from core.faces.regions import region_boxes
+    from core.networks.local import _crop_theta, feather_window, paste_regions
+
+    torch.manual_seed(3)
+    crops = torch.rand(2, 4, 3, 16, 16) * 2 - 1
+    boxes = region_boxes(face_landmarks(2, 64, seed=5))
+    boxes[1, 3, :2] += torch.tensor([20.0, 15.0])  # a mouth half outside the image
+    got = paste_regions(crops, boxes, 64)
+
+    b, n = 2, 4
+    window = feather_window(16, crops.device, crops.dtype).expand(b * n, 1, 16, 16)
+    layers = torch.cat([crops.reshape(b * n, 3, 16, 16), window], 1)
+    forward = _crop_theta(boxes.reshape(b * n, 3), 64, 64)
+    scale = forward[:, :, :2].diagonal(dim1=1, dim2=2)
+    inverse = torch.zeros_like(forward)
+    inverse[:, 0, 0], inverse[:, 1, 1] = 1 / scale[:, 0], 1 / scale[:, 1]
+    inverse[:, :, 2] = -forward[:, :, 2] / scale
+    grid = F.affine_grid(inverse, [b * n, 4, 64, 64], align_corners=False)
+    placed = F.grid_sample(layers, grid, align_corners=False).view(b, n, 4, 64, 64)
+    rgb, coverage = torch.zeros(b, 3, 64, 64), torch.zeros(b, 1, 64, 64)
+    for i in range(n):
+        alpha = placed[:, i, 3:]
+        rgb = torch.lerp(rgb, placed[:, i, :3], alpha)
+        coverage = coverage + alpha * (1 - coverage)
+    torch.testing.assert_close(got, torch.cat([rgb, coverage], 1), rtol=0, atol=1e-5)
+    assert got[:, 3].max() > 0.99  # parts really land on the canvas
