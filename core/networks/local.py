@@ -76,6 +76,7 @@ def paste_regions(crops: torch.Tensor, boxes: torch.Tensor, size: int) -> torch.
             grid = torch.stack(torch.meshgrid(u, v, indexing="xy"), -1).unsqueeze(0)
             layer = torch.cat([crops[bi, i : i + 1], window], 1)
             placed = F.grid_sample(layer, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+            placed = placed.to(canvas.dtype)  # autocast runs grid_sample in float32
             alpha = placed[c:]
             region = canvas[bi, :, y0:y1, x0:x1].clone()  # autograd keeps this copy, not the canvas
             rgb = torch.lerp(region[:c], placed[:c], alpha)

@@ -1,0 +1,137 @@
+"""`main.py train --data DATASET_DIR --out RUN_DIR`: train (or fine-tune, or resume) the reenactment GAN.
+
+Runs on one device, or on several with ``torchrun --nproc_per_node=K main.py train ...`` (DDP; only
+rank 0 prints and writes). Ctrl-C stops after the current step and saves a checkpoint; a second
+Ctrl-C aborts at once without saving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from typing import Any
+
+from core.cli import CommandResult, drive
+
+HELP = "train the reenactment networks on a preprocessed dataset (resumable; torchrun for several GPUs)"
+log = logging.getLogger("reenact.training")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, metavar="DATASET_DIR", help="a folder made by `main.py preprocess`")
+    parser.add_argument("--out", required=True, metavar="RUN_DIR",
+                        help="run folder: checkpoints/, samples/, log.jsonl, config.yaml")
+    parser.add_argument("--config", metavar="FILE",
+                        help="YAML with `model` and `train` sections (see training/configs/: paper256.yaml, tiny.yaml)")
+    parser.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
+                        help="continue RUN_DIR/checkpoints/latest.pt (or the given checkpoint) exactly where it stopped")
+    parser.add_argument("--steps", type=int, help="total steps to reach (overrides the config)")
+    parser.add_argument("--batch-size", type=int, help="batch size per process (overrides the config)")
+    parser.add_argument("--perceptual-fallback", choices=["none", "l1"],
+                        help="without the VGG19 weights: 'l1' trains with a multi-scale L1 distance instead of "
+                             "the paper's perceptual losses; 'none' (default) refuses to start")
+    parser.add_argument("--vgg-weights", metavar="FILE",
+                        help="torchvision's vgg19-dcbb9e9d.pth (default: looked up in the torch hub cache)")
+    parser.add_argument("--device", default="auto", help="auto|cpu|cuda (default auto)")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch")
+    parser.add_argument("--num-workers", type=int, help="data loading processes")
+    parser.add_argument("--seed", type=int, help="random seed (overrides the config)")
+    parser.add_argument("--deterministic", action="store_true", help="deterministic algorithms (exact resume on CPU)")
+
+
+def _configs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """(model config, train config, checkpoint to resume or None) from the file, checkpoint and flags."""
+    from pathlib import Path
+
+    from core.checkpoint import load_checkpoint, require_config
+    from core.config import ModelConfig
+    from core.errors import ConfigError
+    from training.config import TrainConfig, load_run_config
+    from training.trainer import latest_checkpoint
+
+    checkpoint = None
+    if args.resume is not None:
+        path = Path(args.resume) if args.resume else latest_checkpoint(args.out)
+        if not path.exists():
+            raise ConfigError(f"nothing to resume: {path} does not exist (start without --resume)")
+        checkpoint = load_checkpoint(path)
+    if args.config:
+        model, train = load_run_config(args.config)
+        if checkpoint is not None:
+            require_config(checkpoint, model)
+    elif checkpoint is not None:
+        model = checkpoint.config
+        saved = checkpoint.train_state.get("train_config")
+        train = TrainConfig.from_dict(saved) if saved else TrainConfig()
+    else:
+        model, train = ModelConfig(), TrainConfig()
+    train = train.updated(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        perceptual_fallback=args.perceptual_fallback,
+        vgg_weights=args.vgg_weights,
+        threads=args.threads,
+        num_workers=args.num_workers,
+        seed=args.seed,
+        deterministic=True if args.deterministic else None,
+    )
+    return model, train, checkpoint
+
+
+def run(args: argparse.Namespace) -> CommandResult:
+    from pathlib import Path
+
+    from core.atomic import check_writable_dir
+    from core.progress import CancelToken, run_to_end
+    from training import distributed
+    from training.trainer import setup_run
+
+    context = distributed.init_distributed(args.device)
+    if not context.is_main:  # rank 0 speaks for the group: one progress bar, one log, one JSON line
+        logging.getLogger("reenact").setLevel(logging.WARNING)
+        args.json = False
+    cancel = CancelToken()
+    previous_handler = None
+    try:
+        model, train, checkpoint = _configs(args)
+        out = Path(args.out)
+        if context.is_main:
+            out.mkdir(parents=True, exist_ok=True)
+            check_writable_dir(out, "run")
+        session = setup_run(args.data, out, model, train, context.device, context, checkpoint)
+        if threading.current_thread() is threading.main_thread():
+
+            def on_interrupt(signum: int, frame: Any) -> None:
+                cancel.cancel()
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                if context.is_main:
+                    log.warning("stopping after this step and saving a checkpoint (Ctrl-C again to abort)")
+
+            previous_handler = signal.signal(signal.SIGINT, on_interrupt)
+        if context.is_main:
+            log.info("training %s px, batch %d x %d process(es), steps %d -> %d on %s",
+                     model.resolution, train.batch_size, context.world_size, session.trainer.step, train.steps,
+                     context.device)
+            result = drive(session.stream(cancel), "train")
+        else:
+            result = run_to_end(session.stream(cancel))
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+        distributed.shutdown(context)
+    data = {
+        "steps": result.step,
+        "steps_per_s": round(result.steps_per_s, 4),
+        "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+        "stopped": result.stopped,
+        "perceptual": result.perceptual,
+        "run_dir": str(Path(args.out)),
+    }
+    how = "stopped" if result.stopped else "reached"
+    text = (f"{how} step {result.step} ({result.steps_run} this session, {result.steps_per_s:.2f} steps/s); "
+            f"checkpoint: {result.checkpoint}; perceptual distance: {result.perceptual}")
+    if result.stopped:
+        text += f"; continue with --resume --out {args.out}"
+    return CommandResult(data=data, text=text if context.is_main else "")

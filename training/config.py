@@ -1,0 +1,146 @@
+"""TrainConfig: everything about a training run that does not change the networks' shapes.
+
+A run's YAML file has two sections, ``model`` (a `core.config.ModelConfig`) and ``train`` (this
+class); unknown keys are rejected. The defaults are the paper's settings: lambda_GAN = 10,
+lambda_c = 5, lambda_local = 5, Adam with learning rates 2e-5 (generator) and 1e-5 (discriminators).
+The paper does not give Adam's betas; (0.5, 0.999) is the usual choice for GANs of its family.
+
+Perceptual terms: the content and local losses use VGG19 ImageNet features (torchvision's
+``vgg19-dcbb9e9d.pth``). Without those weights they cannot be what the paper means, so training
+refuses to start unless ``perceptual_fallback: l1`` (a multi-scale L1 distance in place of the VGG
+distance) is chosen explicitly; the run's log and checkpoints record which distance was used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from core.config import ModelConfig, from_dict, load_mapping, to_dict
+from core.errors import ConfigError
+
+GanMode = Literal["nonsaturating", "hinge", "lsgan"]
+LrSchedule = Literal["constant", "cosine"]
+PerceptualFallback = Literal["none", "l1"]
+
+VGG_LAYERS = ("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu3_4",
+              "relu4_1", "relu4_2", "relu4_3", "relu4_4", "relu5_1", "relu5_2", "relu5_3", "relu5_4")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation, losses, data sampling and bookkeeping of a training run."""
+
+    # optimisation
+    steps: int = 200_000
+    batch_size: int = 8  # per process; with torchrun the effective batch is this times the process count
+    lr_generator: float = 2e-5
+    lr_discriminator: float = 1e-5
+    betas: tuple[float, ...] = (0.5, 0.999)
+    lr_schedule: LrSchedule = "constant"  # cosine: from the rates above down to 1% of them at `steps`
+    # losses (paper eq. 6-10)
+    lambda_gan: float = 10.0
+    lambda_content: float = 5.0
+    lambda_local: float = 5.0
+    gan_mode: GanMode = "nonsaturating"
+    feature_matching: float = 0.0  # weight of the discriminators' feature-matching loss; 0 = off (paper)
+    content_l1: float = 1.0  # weight of the pixel L1 inside the content loss
+    perceptual_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    perceptual_weights: tuple[float, ...] = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
+    perceptual_fallback: PerceptualFallback = "none"
+    vgg_weights: str | None = None  # torchvision vgg19 file; None = the torch hub cache
+    # data
+    video_pairs: bool = True  # two frames of one video clip as source and driving
+    still_pairs: bool = True  # a still photo and a landmark-driven warp of it
+    video_warp_probability: float = 0.0  # chance that a video frame gives a warped pair instead
+    still_repeats: int = 10  # how often each still appears per epoch, against one entry per video frame
+    warp_strength: float = 1.0  # scale of the performance model's random deformations for warped pairs
+    flip_probability: float = 0.5
+    color_jitter: float = 0.1  # brightness/contrast/saturation change (fraction) and hue shift (x 0.25)
+    holdout_fraction: float = 0.1  # identities held out for evaluation
+    holdout_identities: tuple[str, ...] = ()  # explicit held-out identities (overrides the fraction)
+    num_workers: int = 2
+    # bookkeeping
+    log_every: int = 10
+    sample_every: int = 500
+    checkpoint_every: int = 2000
+    eval_every: int = 0  # held-out L1 every N steps; 0 = off
+    eval_pairs: int = 16
+    keep_checkpoints: int = 3  # numbered checkpoints kept besides `latest.pt`; 0 = keep all
+    # execution
+    seed: int = 0
+    threads: int | None = None  # CPU threads for torch; None = torch's default
+    deterministic: bool = False  # deterministic algorithms (exact resume on CPU; slower on GPU)
+    amp: bool = True  # mixed precision on CUDA (ignored elsewhere)
+    channels_last: bool = True  # channels-last memory format on CUDA (ignored elsewhere)
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("steps", "batch_size", "log_every", "still_repeats", "eval_pairs"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1")
+        for name in ("sample_every", "checkpoint_every", "eval_every", "keep_checkpoints", "num_workers"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} cannot be negative (0 turns it off)")
+        for name in ("lr_generator", "lr_discriminator"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be positive")
+        for name in ("lambda_gan", "lambda_content", "lambda_local", "feature_matching", "content_l1",
+                     "warp_strength", "color_jitter"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} cannot be negative")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            problems.append(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
+        for name in ("video_warp_probability", "flip_probability"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems.append(f"{name} must be in [0, 1]")
+        if not 0 <= self.holdout_fraction < 1:
+            problems.append("holdout_fraction must be in [0, 1)")
+        if len(self.perceptual_layers) != len(self.perceptual_weights):
+            problems.append("perceptual_layers and perceptual_weights must have the same length")
+        unknown = [name for name in self.perceptual_layers if name not in VGG_LAYERS]
+        if unknown:
+            problems.append(f"perceptual_layers: unknown layers {unknown}; choose from {', '.join(VGG_LAYERS)}")
+        if not self.perceptual_layers:
+            problems.append("perceptual_layers needs at least one layer")
+        if not (self.video_pairs or self.still_pairs):
+            problems.append("at least one of video_pairs and still_pairs must be true")
+        if self.threads is not None and self.threads < 1:
+            problems.append("threads must be at least 1")
+        if problems:
+            raise ConfigError("invalid train config: " + "; ".join(problems))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TrainConfig:
+        return from_dict(cls, data, "train")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    def lr_factor(self, step: int) -> float:
+        """Multiplier of both learning rates at `step` (0-based), from `lr_schedule`."""
+        if self.lr_schedule == "constant":
+            return 1.0
+        progress = min(max(step / self.steps, 0.0), 1.0)
+        return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def updated(self, **changes: Any) -> TrainConfig:
+        """A copy with `changes` (None values are ignored), validated again."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_run_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:
+    """Read a run config file with `model` and `train` sections (either may be absent: defaults)."""
+    data = load_mapping(path)
+    unknown = sorted(set(data) - {"model", "train"})
+    if unknown:
+        raise ConfigError(f"{Path(path).name}: unknown section(s) {', '.join(unknown)}; expected model and train")
+    return ModelConfig.from_dict(data.get("model")), TrainConfig.from_dict(data.get("train"))
+
+
+def run_config_dict(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
+    """The two sections as plain data (what `load_run_config` reads back)."""
+    return {"model": model.to_dict(), "train": train.to_dict()}
