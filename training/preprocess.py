@@ -192,14 +192,13 @@ def _video_frames(path: Path) -> Iterator[tuple[int, np.ndarray]]:
 
     `InputError` when the file cannot be opened or no frame decodes.
     """
-    from core.faces.video_frames import iter_frames
+    from core.video import VideoReader
 
     decoded = 0
-    for frame in iter_frames(path):
-        if frame.image is None or frame.corrupt:
-            continue
-        decoded += 1
-        yield frame.index, frame.image
+    with VideoReader(path) as reader:
+        for index, image in reader.iter_frames():  # damaged frames are skipped
+            decoded += 1
+            yield index, image
     if decoded == 0:
         raise InputError(f"{path.name}: no frame could be decoded (corrupt or unsupported video)")
 

@@ -38,19 +38,20 @@ STEPS = 300
 def split_dataset(tmp_path_factory: pytest.TempPathFactory, astronaut: np.ndarray) -> Path:
     """Every second Megamind frame in two frame folders (the third shot apart) and the stills, at 64 px."""
     from core.faces.landmarks import load_detector
-    from core.faces.video_frames import iter_frames
+    from core.video import VideoReader
     from tests.conftest import shared_file
     from training.preprocess import PreprocessOptions, preprocess
 
     megamind = shared_file("Megamind.avi")
     raw = tmp_path_factory.mktemp("learn_raw")
-    for frame in iter_frames(megamind):
-        if frame.index % 2 or frame.image is None:
-            continue
-        folder = raw / (HELD_OUT if frame.index in HELD_OUT_FRAMES else "megamind") / "clip"
-        folder.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(folder / f"{frame.index:04d}.jpg"), cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR),
-                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+    with VideoReader(megamind) as reader:
+        for index, image in reader.iter_frames():
+            if index % 2:
+                continue
+            folder = raw / (HELD_OUT if index in HELD_OUT_FRAMES else "megamind") / "clip"
+            folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(folder / f"{index:04d}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                        [cv2.IMWRITE_JPEG_QUALITY, 95])
     (raw / "obama").mkdir()
     for name in ("obama.jpg", "obama2.jpg"):
         shutil.copy(shared_file(name), raw / "obama" / name)

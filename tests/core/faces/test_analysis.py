@@ -208,22 +208,6 @@ def test_analysis_rows_are_the_video_readers_frames_on_a_damaged_video(
         assert min(distance, key=distance.get) == i and distance[i] < 1.5, (i, distance)
 
 
-def test_the_old_sequential_decoder_numbers_frames_like_the_reader(
-    tmp_path: Path, megamind_path: Path
-) -> None:
-    """`core.faces.video_frames.iter_frames` (kept for training/preprocess.py) is the reader's stream."""
-    from core.faces.video_frames import iter_frames
-
-    damaged = damage_in_chunks(megamind_path, tmp_path / "damaged.avi")
-    frames = list(iter_frames(damaged))
-    reader = VideoReader(damaged)
-    good = {i: digest(image) for i, image in reader.iter_frames()}
-    assert [f.index for f in frames] == list(range(reader.frame_count))
-    assert tuple(f.index for f in frames if f.corrupt) == reader.bad_frames
-    assert all((f.image is None) == f.corrupt for f in frames)
-    assert [f.index for f in frames if f.image is not None and digest(f.image) != good[f.index]] == []
-
-
 def test_unreadable_videos_get_a_clear_message(tmp_path: Path, dlib_detector: LandmarkDetector) -> None:
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
