@@ -8,15 +8,19 @@ are factored out, leaving each frame's pose-free 3D shape X. Then:
 - relative mode (default): the driving expression is the displacement of X from a reference driving
   frame (by default the one whose pose and expression are closest to the source's), scaled per region
   (each eye, the brows, nose, mouth, jaw) by the ratio of the source's region size to the driver's at
-  the reference; head rotation, scale and position move relative to the reference as well, so the
-  source starts in its own pose;
+  the reference; the head rotation changes relative to the reference as well, so the source starts in
+  its own pose;
 - absolute mode: each region of the driver's shape is taken as is (re-scaled to the source's region
   size and placed at the source's region position), and the head rotation is the driver's own.
 
+The head keeps the portrait's own place and size: the driver walking across the frame or toward the
+camera is not carried over (the face is rendered in, and pasted back from, a crop fixed on the
+portrait; following the driver's position would push it out of that crop and tear the paste-back).
+
 Strength s in [0, 1] interpolates the pose-free shape between the source's (s = 0: the source's own
 shape and expression, still under the driving pose) and the full transfer (s = 1). Identity adaptation
-a in [0, 1] then blends the result toward the raw driving landmarks, for users who want the driver's
-shape. Everything is vectorised over frames. An identity/expression PCA could refine the per-region
+a in [0, 1] then blends the result toward the driving landmarks themselves (moved to the portrait's
+place and size), for users who want the driver's shape. Everything is vectorised over frames. An identity/expression PCA could refine the per-region
 scaling given many identities; with the handful available here it would not generalise, so none ships.
 """
 
@@ -120,14 +124,19 @@ class LandmarkTransformer:
         else:
             target = self._absolute_shapes(fit.shape3d)
             rotation = fit.rotation
-        scale_change = fit.scale / fit.scale[ref]
-        scale = src.scale[0] * scale_change
-        translation = src.translation[0] + (fit.translation - fit.translation[ref]) * (src.scale[0] / fit.scale[ref])
+        scale = np.full(frames, src.scale[0])
+        translation = np.broadcast_to(src.translation[0], (frames, 2))
         shape = source_shape + options.strength * (target - source_shape)
         out = project(shape, rotation, scale, translation)
         if options.identity_adaptation > 0:
-            out = out + options.identity_adaptation * (driving_landmarks - out)
+            out = out + options.identity_adaptation * (self.placed(driving_landmarks, fit) - out)
         return out.astype(np.float32)
+
+    def placed(self, driving_landmarks: np.ndarray, fit: ShapeFit) -> np.ndarray:
+        """The driving landmarks moved and scaled onto the portrait's face (their rotation kept)."""
+        src = self.source
+        relative = (driving_landmarks - fit.translation[:, None]) * (src.scale[0] / fit.scale)[:, None, None]
+        return relative + src.translation[0]
 
     def _absolute_shapes(self, driving_shapes: np.ndarray) -> np.ndarray:
         """The driver's regions as they are, re-scaled to and placed at the source's regions."""

@@ -82,8 +82,23 @@ def test_intermediate_strength_is_monotone(source, driving) -> None:
 
 
 def test_identity_adaptation_one_returns_the_driving_landmarks(source, driving) -> None:
-    out = LandmarkTransformer(source).transform(driving, TransferOptions(identity_adaptation=1.0))
-    np.testing.assert_allclose(out, driving, atol=1e-3)
+    tr = LandmarkTransformer(source)
+    out = tr.transform(driving, TransferOptions(identity_adaptation=1.0))
+    fit_src, fit_drv = fit_shapes(source), fit_shapes(driving)
+    # the driver's own landmarks, at the portrait's place and size
+    expected = (driving - fit_drv.translation[:, None]) * (fit_src.scale[0] / fit_drv.scale)[:, None, None]
+    np.testing.assert_allclose(out, expected + fit_src.translation[0], atol=1e-3)
+    shape_out, shape_drv = fit_shapes(out), fit_drv
+    np.testing.assert_allclose(shape_out.shape3d, shape_drv.shape3d, atol=1e-3)  # the driver's shape exactly
+
+
+def test_the_driver_moving_across_the_frame_does_not_move_the_portrait(source, driving) -> None:
+    moved = driving.copy()
+    moved[3:] = (moved[3:] - moved[3:].mean(1, keepdims=True)) * 1.5 + moved[3:].mean(1, keepdims=True) + 80.0
+    tr = LandmarkTransformer(source)
+    options = TransferOptions(reference_frame=0)
+    still, walked = tr.transform(driving, options), tr.transform(moved, options)
+    np.testing.assert_allclose(walked, still, atol=1e-3)
 
 
 def test_absolute_mode_carries_the_driving_expression_onto_source_proportions(source, driving) -> None:
