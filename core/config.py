@@ -138,6 +138,7 @@ class ModelConfig:
     local_widths: tuple[int, ...] = (16, 24, 48, 96)
     local_size: int = 64
     output_convs: int = 1  # residual 3x3 convolutions at full resolution before the RGB convolution
+    warp_source: bool = False  # fusion stages also see the source image warped by the flow (see fusion.py)
     aan_statistics: NormKind = "batch"
     block_norm: BlockNorm = "batch"
     spectral_norm: bool = True
@@ -185,6 +186,11 @@ class ModelConfig:
     @property
     def fusion_blocks(self) -> int:
         return len(self.fusion_widths) - 1
+
+    @property
+    def guide_channels(self) -> int:
+        """Channels the fusion stages read beside their features: the local canvas (+ warped source)."""
+        return 4 + (3 if self.warp_source else 0)
 
     @property
     def feature_size(self) -> int:

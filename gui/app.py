@@ -101,6 +101,12 @@ def run_app(argv: list[str]) -> int:
     # main.py sends that (an option) here, and freeze_support runs the helper and exits.
     multiprocessing.freeze_support()
     args = parse_args(argv)
+    from gui.qt_env import qt_platform_problem, report_without_qt
+
+    problem = qt_platform_problem()  # X11 libraries missing: say which packages, not Qt's bare abort
+    if problem is not None:
+        report_without_qt(problem)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     app = create_application()
 

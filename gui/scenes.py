@@ -5,6 +5,8 @@ rendered frame, set up the same way every time.
     python -m gui.scenes screenshot-scene --source astronaut --driving builtin --side-by-side
     python -m gui.scenes screenshot-scene --grab out.png       # save the window itself and quit
     ../shared/tools/screenshot.sh shot.png 40 -- .venv/bin/python -m gui.scenes screenshot-scene
+    python -m gui.scenes training-scene --grab training.png    # the training panel, training beside the preview
+    ../shared/tools/screenshot.sh train.png 90 -- .venv/bin/python -m gui.scenes training-scene
 
 The model is the bundled demo checkpoint when this build has one; otherwise an untrained network is
 loaded *explicitly* (the window then says so in red), since a scene must render something.
@@ -36,6 +38,16 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     shot.add_argument("--export-dialog", action="store_true", help="open the export dialog once the frame shows")
     shot.add_argument("--grab", type=Path, default=None, help="save a grab of the window here and quit")
     shot.add_argument("--hold", type=float, default=600.0, help="seconds to stay open (for screenshot.sh)")
+    train = sub.add_parser("training-scene", help="the training panel while a tiny model trains beside the preview")
+    train.add_argument("--footage", type=Path, default=None,
+                       help="videos/photos to prepare (default: Megamind.avi in a temporary folder)")
+    train.add_argument("--workdir", type=Path, default=None, help="where the dataset and run go (default: temporary)")
+    train.add_argument("--steps-shown", type=int, default=60, help="grab (or stop) once training reached this step")
+    train.add_argument("--tab", choices=["monitor", "setup"], default="monitor", help="the panel's tab in front")
+    train.add_argument("--dock-width", type=int, default=560, help="width of the right dock area")
+    train.add_argument("--size", default="1600x1000", help="window size WxH")
+    train.add_argument("--grab", type=Path, default=None, help="save a grab of the window here and quit")
+    train.add_argument("--hold", type=float, default=600.0, help="seconds to stay open (for screenshot.sh)")
     return parser.parse_args(argv)
 
 
@@ -106,10 +118,92 @@ def screenshot_scene(args: argparse.Namespace) -> int:
     return app.exec()
 
 
+def training_scene(args: argparse.Namespace) -> int:
+    """Obama driven by Megamind in the preview (untrained network unless a demo model exists), and the
+    training panel preparing a 64 px dataset from Megamind.avi and training `tiny.yaml` on it."""
+    import tempfile
+
+    from PySide6.QtCore import Qt, QTimer
+
+    from gui.app import create_application
+    from gui.controllers.app import AppController, StartupRequest
+    from gui.models.settings import AppSettings
+    from gui.models.specs import ModelChoice
+    from gui.models.training import CONFIGS_DIR
+    from gui.views.main_window import MainWindow
+    from gui.views.qt_dialogs import QtDialogs
+    from resources import default_checkpoint
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reenact-training-scene-"))
+    footage = args.footage
+    if footage is None:
+        footage = workdir / "footage"
+        (footage / "megamind").mkdir(parents=True, exist_ok=True)
+        link = footage / "megamind" / "talk.avi"
+        if not link.exists():
+            link.symlink_to(SHARED_DATA / "Megamind.avi")
+    app = create_application()
+    dialogs = QtDialogs()
+    controller = AppController(dialogs, AppSettings(), device="cpu")
+    window = MainWindow(controller)
+    dialogs.parent = window
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    window.resize(width, height)
+    window.show()
+    window.docks["Training"].raise_()
+    window.resizeDocks([window.docks["Training"]], [args.dock_width], Qt.Orientation.Horizontal)
+    panel, training = window.training_panel, controller.training
+    panel.tabs.setCurrentIndex(0 if args.tab == "setup" else 1)
+    began = time.perf_counter()
+
+    def start() -> None:
+        controller.startup(StartupRequest(demo=False, recover=False))
+        controller.model.choose(ModelChoice.demo() if default_checkpoint() is not None else ModelChoice.random())
+        controller.source.open(SHARED_DATA / "obama.jpg")
+        controller.driving.open(SHARED_DATA / "Megamind.avi")
+        controller.document.set_current_frame(60)
+        controller.document.mark_saved()
+        training.apply_config_file(CONFIGS_DIR / "tiny.yaml")
+        for name, value in (("raw_dir", str(footage)), ("dataset_dir", str(workdir / "dataset")),
+                            ("prep_size", 64), ("prep_every", 2), ("prep_max_frames", 60),
+                            ("run_dir", str(workdir / "run")), ("batch_size", 4), ("sample_every", 20)):
+            training.set(name, value)
+        training.prepare_dataset()
+
+    def prepared(status: str) -> None:
+        if status == "idle" and training.model.prepare_report is not None and not training.running:
+            training.model.statusChanged.disconnect(prepared)
+            training.start()
+            controller.playback.play()  # the preview keeps playing while it trains
+
+    def progressed() -> None:
+        run = training.model.run
+        if run.step >= args.steps_shown and run.sample is not None and training.model.status == "running":
+            training.model.progressChanged.disconnect(progressed)
+            print(f"training scene ready: step {run.step}, {run.steps_per_s:.2f} steps/s, "
+                  f"{time.perf_counter() - began:.1f} s after the window", flush=True)
+            if args.grab is not None:
+                QTimer.singleShot(600, grab)
+
+    def grab() -> None:
+        window.grab().save(str(args.grab))
+        print(f"grabbed {args.grab}", flush=True)
+        training.model.statusChanged.connect(lambda status: status in ("stopped", "finished", "failed") and window.close())
+        training.stop()
+
+    training.model.statusChanged.connect(prepared)
+    training.model.progressChanged.connect(progressed)
+    QTimer.singleShot(0, start)
+    QTimer.singleShot(int(args.hold * 1000), window.close)
+    return app.exec()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     if args.scene == "screenshot-scene":
         return screenshot_scene(args)
+    if args.scene == "training-scene":
+        return training_scene(args)
     return 2
 
 

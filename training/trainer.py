@@ -60,15 +60,16 @@ from training.losses import (
     local_loss,
     local_targets,
 )
+from training.runs import (  # the run folder's layout lives with the code that reads runs back
+    CHECKPOINT_DIR,
+    CONFIG_NAME,
+    LATEST_NAME,
+    LOG_NAME,
+    SAMPLES_DIR,
+    latest_checkpoint,
+)
 
 log = logging.getLogger("reenact.training")
-
-CHECKPOINT_DIR = "checkpoints"
-LATEST_NAME = "latest.pt"
-LOG_NAME = "log.jsonl"
-SAMPLES_DIR = "samples"
-CONFIG_NAME = "config.yaml"
-
 
 @dataclass
 class TrainProgress:
@@ -407,6 +408,7 @@ class Trainer:
             "perceptual_note": PERCEPTUAL_NOTES[self.perceptual_kind],
             "torch": str(torch.__version__),
             "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "step": self.step,  # shown by the app beside the model's name
             **(metadata or {}),
         }
         return save_checkpoint(
@@ -659,10 +661,6 @@ class TrainingRun:
             "resumed_from": str(self.resumed_from) if self.resumed_from else None,
         }
         return self.trainer.train(self.dataset, self.run_dir, cancel, self.holdout, extra)
-
-
-def latest_checkpoint(run_dir: str | Path) -> Path:
-    return Path(run_dir) / CHECKPOINT_DIR / LATEST_NAME
 
 
 def setup_run(

@@ -8,6 +8,11 @@ convolution, so Theta_i is C_i x H_i x W_i with C_i = fusion_widths[i] at F_i's 
 at full resolution repeats the first half (concat, conv, AAN with the last Theta, ReLU), then applies
 `output_convs` residual 3x3 convolutions and a 3x3 convolution to RGB with tanh. I_local is the local
 nets' 4-channel canvas (RGB + coverage), area-downsampled to each stage's size.
+
+With ``ModelConfig.warp_source`` (an addition to the paper, off by default), the canvas also carries
+the source image warped by the same flow (upsampled to full resolution): three more channels at every
+stage, which let the network copy the source's texture where the motion is small instead of
+re-synthesising it from the coarse feature. It makes a small model learn much faster on little data.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from torch import nn
 from core.config import ModelConfig
 from core.networks.aan import AdaptiveNorm
 from core.networks.blocks import conv2d
-from core.networks.local import LOCAL_CANVAS_CHANNELS
 
 Modulation = tuple[torch.Tensor, torch.Tensor]
 
@@ -29,7 +33,7 @@ class _Modulated(nn.Module):
 
     def __init__(self, channels: int, config: ModelConfig):
         super().__init__()
-        self.conv = conv2d(channels + LOCAL_CANVAS_CHANNELS, channels, 3, spectral=config.spectral_norm)
+        self.conv = conv2d(channels + config.guide_channels, channels, 3, spectral=config.spectral_norm)
         self.norm = AdaptiveNorm(channels, config.aan_statistics)
 
     def forward(self, x: torch.Tensor, local: torch.Tensor, modulation: Modulation, folded: bool) -> torch.Tensor:
@@ -86,7 +90,7 @@ class FusionNet(nn.Module):
         modulations: list[Modulation],
         folded: bool = False,
     ) -> torch.Tensor:
-        """warped F_a (B, C_0, h, w), local canvas (B, 4, R, R), Theta (or its folded form) -> RGB."""
+        """warped F_a (B, C_0, h, w), guide canvas (B, 4 or 7, R, R), Theta (or its folded form) -> RGB."""
         h = warped
         stages = [*self.blocks, self.output]
         for stage, modulation in zip(stages, modulations, strict=True):

@@ -39,6 +39,7 @@ class PreparedSource:
     """Everything `render` needs that depends only on the source."""
 
     landmarks: torch.Tensor  # (B, 68, 2)
+    image: torch.Tensor  # (B, 3, R, R) the source crop
     appearance: torch.Tensor  # F_a (B, C_0, h, w)
     modulations: list[Modulation]  # Theta, or (scale, shift) per AAN layer when `folded`
     folded: bool
@@ -62,6 +63,7 @@ class PreparedSource:
 
         return PreparedSource(
             landmarks=grow(self.landmarks),
+            image=grow(self.image),
             appearance=grow(self.appearance),
             modulations=[(grow(a), grow(b)) for a, b in self.modulations],
             folded=self.folded,
@@ -127,6 +129,7 @@ class Generator(nn.Module):
         heatmaps = landmark_heatmaps(source_landmarks, cfg.feature_size, r, cfg.heatmap_sigma)
         return PreparedSource(
             landmarks=source_landmarks,
+            image=source,
             appearance=appearance,
             modulations=modulations,
             folded=folded,
@@ -153,7 +156,10 @@ class Generator(nn.Module):
         ]
         local_images = self.local(prepared.local_crops, prepared.local_heatmaps, driving_local)
         local_canvas = paste_regions(local_images, boxes, cfg.resolution)
-        image = self.fusion(warped, local_canvas, prepared.modulations, prepared.folded)
+        guide = local_canvas
+        if cfg.warp_source:
+            guide = torch.cat([local_canvas, warp(prepared.image, flow)], 1)  # flow resampled to full size
+        image = self.fusion(warped, guide, prepared.modulations, prepared.folded)
         return GeneratorOutput(image=image, local_images=local_images, local_canvas=local_canvas, flow=flow)
 
     def forward(

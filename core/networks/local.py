@@ -20,8 +20,6 @@ from core.config import ModelConfig
 from core.faces.regions import LOCAL_INDICES
 from core.networks.blocks import UNet, conv2d
 
-LOCAL_CANVAS_CHANNELS = 4  # RGB of the pasted parts and their coverage
-
 
 def _crop_theta(boxes: torch.Tensor, width: int, height: int) -> torch.Tensor:
     """Affine (N, 2, 3) from crop-normalised to image-normalised coordinates for boxes (N, 3)."""

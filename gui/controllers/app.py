@@ -21,6 +21,7 @@ from gui.controllers.playback import PlaybackController
 from gui.controllers.preview import PreviewController
 from gui.controllers.project import ProjectController
 from gui.controllers.source import SourceController
+from gui.controllers.training import TrainingController
 from gui.models.activity import ActivityModel
 from gui.models.document import Document
 from gui.models.model_state import NO_MODEL_HELP, ModelState
@@ -78,6 +79,7 @@ class AppController(QObject):
         self.options = OptionsController(ctx, self)
         self.export = ExportController(ctx, self)
         self.project = ProjectController(ctx, self, autosave_folder)
+        self.training = TrainingController(ctx, self.model, self)
         # A new network needs the source prepared and the driving applied again.
         self.model.modelReady.connect(self.source.prepare)
         self.model.modelReady.connect(self.driving.apply)
@@ -154,7 +156,10 @@ class AppController(QObject):
             self.ctx.scene.readyChanged.connect(start_when_ready)
 
     def can_close(self) -> bool:
-        """Ask about unsaved changes and a running export; False keeps the app open."""
+        """Ask about training, unsaved changes and a running export; False keeps the app open (a
+        training run asked to stop emits `training.closeReady` once its checkpoint is written)."""
+        if not self.training.can_close():
+            return False
         if self.export.running and not self.ctx.dialogs.ask_yes_no(
             "Export running", "An export is still running. Cancel it and quit?", default_yes=False
         ):
@@ -166,6 +171,8 @@ class AppController(QObject):
         if self._closed:
             return
         self._closed = True
+        if not self.training.shutdown():
+            log.warning("training did not stop in time: its last periodic checkpoint is kept")
         self.playback.pause()
         self.driving.cancel_analysis()
         self.export.cancel()

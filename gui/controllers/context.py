@@ -20,9 +20,10 @@ from gui.workers import JobFailure, JobHandle, WorkerLane
 class Lanes(QObject):
     """The worker threads: *engine* owns the Reenactor (model, source preparation, driving, previews),
     *source* reads and searches photos, *analysis* analyses driving videos and builds proxies, *frames*
-    reads driving frames for the viewers, *export* writes exports."""
+    reads driving frames for the viewers, *export* writes exports, *training* prepares datasets and
+    trains (never the engine lane: the preview keeps rendering while a run trains)."""
 
-    NAMES = ("engine", "source", "analysis", "frames", "export")
+    NAMES = ("engine", "source", "analysis", "frames", "export", "training")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -31,6 +32,7 @@ class Lanes(QObject):
         self.analysis = WorkerLane("analysis", self)
         self.frames = WorkerLane("frames", self)
         self.export = WorkerLane("export", self)
+        self.training = WorkerLane("training", self)
 
     def all(self) -> list[WorkerLane]:
         return [getattr(self, name) for name in self.NAMES]

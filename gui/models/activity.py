@@ -14,6 +14,7 @@ class Task:
     title: str
     fraction: float | None = None  # None: unknown
     started: float = 0.0
+    note: str = ""  # said after the percentage ("preview may be slower while training shares the CPU")
 
 
 class ActivityModel(QObject):
@@ -28,8 +29,8 @@ class ActivityModel(QObject):
     def tasks(self) -> list[Task]:
         return list(self._tasks.values())
 
-    def begin(self, key: str, title: str) -> None:
-        self._tasks[key] = Task(key, title, None, time.perf_counter())
+    def begin(self, key: str, title: str, note: str = "") -> None:
+        self._tasks[key] = Task(key, title, None, time.perf_counter(), note)
         self.changed.emit()
 
     def update(self, key: str, fraction: float | None, title: str | None = None) -> None:
@@ -56,6 +57,8 @@ class ActivityModel(QObject):
         text = task.title
         if task.fraction is not None:
             text += f" {task.fraction * 100:.0f}%"
+        if task.note:
+            text += f" · {task.note}"
         others = len(self._tasks) - 1
         if others:
             text += f" (+{others} more)"

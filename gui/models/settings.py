@@ -29,6 +29,7 @@ class AppSettings:
     side_by_side: bool = False
     last_folder: str | None = None
     export_quality: int = 80
+    training_setup: dict = field(default_factory=dict)  # the training panel's fields (TrainingSetup)
 
     # -- recent lists ------------------------------------------------------------------------------------
     def remember(self, kind: str, path: str | Path) -> None:

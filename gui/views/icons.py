@@ -44,6 +44,18 @@ def _pause(p: QPainter, c: QColor) -> None:
     p.drawRoundedRect(QRectF(13.8, 5, 4.2, 14), 1, 1)
 
 
+def _stop(p: QPainter, c: QColor) -> None:
+    _fill(p, c)
+    p.drawRoundedRect(QRectF(6, 6, 12, 12), 1.5, 1.5)
+
+
+def _curves(p: QPainter, c: QColor) -> None:
+    _pen(p, c, 1.3)
+    p.drawPolyline(_poly((3, 4), (3, 20), (21, 20)))
+    _pen(p, c, 1.8)
+    p.drawPolyline(_poly((5, 7), (8, 12), (11, 13.5), (14, 15.5), (18, 16.5), (21, 17)))
+
+
 def _step_back(p: QPainter, c: QColor) -> None:
     _fill(p, c)
     p.drawRect(QRectF(5, 6, 2.4, 12))
@@ -203,6 +215,8 @@ def _app(p: QPainter, c: QColor) -> None:
 _DRAW: dict[str, Callable[[QPainter, QColor], None]] = {
     "play": _play,
     "pause": _pause,
+    "stop": _stop,
+    "curves": _curves,
     "step-back": _step_back,
     "step-forward": _step_forward,
     "to-start": _to_start,

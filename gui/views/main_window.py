@@ -23,6 +23,7 @@ from gui.views.result_view import ResultView
 from gui.views.source_panel import SourcePanel, is_image_path
 from gui.views.status_bar import StatusBar
 from gui.views.timeline import TimelineBar
+from gui.views.training_panel import TrainingPanel
 from gui.views.widgets import Badge
 
 APP_NAME = "Reenact Studio"
@@ -56,6 +57,9 @@ class MainWindow(QMainWindow):
         self.add_panel("Source", self.source_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_panel("Driving", self.driving_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_panel("Controls", self.controls, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.training_panel = TrainingPanel(app.training.model)
+        self.add_panel("Training", self.training_panel, tabify_with="Controls")
+        self.docks["Controls"].raise_()  # the controls stay in front; the training tab is one click away
         self.resizeDocks([self.docks["Source"], self.docks["Controls"]], [340, 330], Qt.Orientation.Horizontal)
         self.status = StatusBar(ctx.activity, ctx.model_state)
         self.setStatusBar(self.status)
@@ -266,6 +270,18 @@ class MainWindow(QMainWindow):
         self.controls.useRandomWeights.connect(app.model.use_random_weights)
         self.controls.unloadModel.connect(app.model.unload)
         self.timeline.strip.seekRequested.connect(app.playback.seek)
+        training, panel = app.training, self.training_panel
+        panel.edited.connect(training.set)
+        panel.configFileChosen.connect(training.apply_config_file)
+        panel.startRequested.connect(training.start)
+        panel.pauseRequested.connect(training.pause)
+        panel.stopRequested.connect(training.stop)
+        panel.prepareRequested.connect(training.prepare_dataset)
+        panel.cancelPrepareRequested.connect(training.cancel_prepare)
+        panel.useCheckpointRequested.connect(training.use_checkpoint)
+        panel.openRunFolderRequested.connect(training.open_run_folder)
+        panel.activated.connect(training.activate)
+        training.closeReady.connect(self.close)  # a close waited for training to save its checkpoint
         ctx.document.modifiedChanged.connect(self._update_title)
         ctx.document.projectPathChanged.connect(self._update_title)
         ctx.model_state.changed.connect(self._model_changed)

@@ -60,6 +60,11 @@ class RemoteDetector:
     """A `LandmarkDetector` whose work happens in a child process; one call at a time."""
 
     def __init__(self, backend: str = "dlib") -> None:
+        # The child starts with a copy of sys.path. OpenCV's loader puts its own folder at the front of
+        # sys.path while it imports (its `typing` package then shadows Python's in the child); finishing
+        # (or waiting for another thread's) import of cv2 first means the copy is clean.
+        import cv2  # noqa: F401
+
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(child, backend), name=f"{backend}-detector", daemon=True)

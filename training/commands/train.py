@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue RUN_DIR/checkpoints/latest.pt (or the given checkpoint) exactly where it stopped")
     parser.add_argument("--steps", type=int, help="total steps to reach (overrides the config)")
     parser.add_argument("--batch-size", type=int, help="batch size per process (overrides the config)")
+    parser.add_argument("--resolution", type=int, help="model resolution in pixels (a new run; overrides the config)")
+    parser.add_argument("--lr-generator", type=float, help="generator learning rate (overrides the config)")
+    parser.add_argument("--lr-discriminator", type=float, help="discriminators' learning rate (overrides the config)")
+    parser.add_argument("--checkpoint-every", type=int, help="checkpoint every N steps (overrides the config)")
+    parser.add_argument("--sample-every", type=int, help="sample grid every N steps (overrides the config)")
     parser.add_argument("--perceptual-fallback", choices=["none", "l1"],
                         help="without the VGG19 weights: 'l1' trains with a multi-scale L1 distance instead of "
                              "the paper's perceptual losses; 'none' (default) refuses to start")
@@ -43,41 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _configs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """(model config, train config, checkpoint to resume or None) from the file, checkpoint and flags."""
-    from pathlib import Path
+    from training.runs import RunRequest
 
-    from core.checkpoint import load_checkpoint, require_config
-    from core.config import ModelConfig
-    from core.errors import ConfigError
-    from training.config import TrainConfig, load_run_config
-    from training.trainer import latest_checkpoint
-
-    checkpoint = None
-    if args.resume is not None:
-        path = Path(args.resume) if args.resume else latest_checkpoint(args.out)
-        if not path.exists():
-            raise ConfigError(f"nothing to resume: {path} does not exist (start without --resume)")
-        checkpoint = load_checkpoint(path)
-    if args.config:
-        model, train = load_run_config(args.config)
-        if checkpoint is not None:
-            require_config(checkpoint, model)
-    elif checkpoint is not None:
-        model = checkpoint.config
-        saved = checkpoint.train_state.get("train_config")
-        train = TrainConfig.from_dict(saved) if saved else TrainConfig()
-    else:
-        model, train = ModelConfig(), TrainConfig()
-    train = train.updated(
-        steps=args.steps,
-        batch_size=args.batch_size,
-        perceptual_fallback=args.perceptual_fallback,
-        vgg_weights=args.vgg_weights,
-        threads=args.threads,
-        num_workers=args.num_workers,
-        seed=args.seed,
-        deterministic=True if args.deterministic else None,
-    )
-    return model, train, checkpoint
+    return RunRequest.from_args(args).configs()
 
 
 def run(args: argparse.Namespace) -> CommandResult:

@@ -1,0 +1,194 @@
+"""Live loss curves (pyqtgraph): the generator's losses and the two discriminators on a shared step axis,
+each as a faint raw line under a smoothed one, with a legend that gives each curve's latest smoothed value.
+
+pyqtgraph is imported when the plot is built (the panel builds it the first time it is shown), not at
+start-up: it costs a few hundred milliseconds. Redraws are throttled, so a fast trainer cannot load the
+UI thread; pyqtgraph's clip-to-view and peak downsampling keep long runs cheap to draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gui import theme
+from gui.models.training import (
+    CURVES,
+    DISCRIMINATOR_CURVES,
+    GENERATOR_CURVES,
+    LossHistory,
+    debias,
+    ema_accumulate,
+)
+
+#: Colours of the curves (distinct on the dark background, none of them the error red of the badges).
+CURVE_COLOURS = {
+    "g_total": "#e6e8ea",
+    "g_l1": "#4a8fd6",
+    "g_perceptual": "#d9a63a",
+    "g_local": "#5cb87a",
+    "d_landmark": "#c77dd6",
+    "d_identity": "#56b6c2",
+}
+
+#: Milliseconds between two redraws at most.
+REFRESH_MS = 250
+
+
+class LossPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        import pyqtgraph as pg
+
+        self._pg = pg
+        self.history: LossHistory | None = None
+        self.smoothing = 0.6
+        self.show_raw = True
+        self.labels = dict(CURVES)
+        self.generator_legend, self.generator_view, self.generator = self._plot("Generator (log scale)", log_y=True)
+        self.discriminator_legend, self.discriminator_view, self.discriminators = self._plot("Discriminators", log_y=False)
+        self.discriminators.setXLink(self.generator)
+        self.discriminators.setLabel("bottom", "step", color=theme.DIM)
+        self.raw: dict[str, object] = {}
+        self.smooth: dict[str, object] = {}
+        self.latest: dict[str, float] = {}
+        # Per curve: (history points consumed, drawn steps, drawn values, EMA accumulator), extended as
+        # points arrive and rebuilt when the history is replaced or cut, or the smoothing changes.
+        self._cache: dict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._cache_key: tuple | None = None
+        for key, _label in CURVES:
+            plot = self.generator if key in GENERATOR_CURVES else self.discriminators
+            colour = CURVE_COLOURS[key]
+            faint = pg.mkColor(colour)
+            faint.setAlpha(70)
+            raw = plot.plot(pen=pg.mkPen(faint, width=1), connect="finite")
+            line = plot.plot(pen=pg.mkPen(colour, width=2), connect="finite")
+            for item in (raw, line):
+                item.setClipToView(True)
+                item.setDownsampling(auto=True, method="peak")
+            self.raw[key], self.smooth[key] = raw, line
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        for widget in (self.generator_legend, self.generator_view, self.discriminator_legend, self.discriminator_view):
+            layout.addWidget(widget)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self.redraws = 0  # how often the curves were redrawn (tests, benchmark)
+        self._show_legends()
+
+    def _plot(self, title: str, log_y: bool):
+        """A legend (a Qt label with the curves' latest smoothed values) over a pyqtgraph plot."""
+        pg = self._pg
+        legend = QLabel()
+        legend.setWordWrap(True)
+        legend.setTextFormat(Qt.TextFormat.RichText)
+        view = pg.GraphicsLayoutWidget()
+        view.setBackground(theme.BASE)
+        view.ci.setContentsMargins(2, 2, 6, 2)
+        view.setFixedHeight(175 if log_y else 130)
+        plot = view.addPlot()
+        plot.setTitle(title, color=theme.DIM, size="8pt")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLogMode(x=False, y=log_y)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=True, y=False)
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setPen(pg.mkPen(theme.BORDER))
+            axis.setTextPen(pg.mkPen(theme.DIM))
+        plot.getAxis("left").setWidth(40)
+        if log_y:  # label the decades and the 2x and 5x ticks only, not every minor tick
+            plot.getAxis("left").setStyle(maxTextLevel=1, textFillLimits=[(0, 0.8), (2, 0.6), (4, 0.4)])
+        return legend, view, plot
+
+    def _show_legends(self) -> None:
+        for legend, keys in ((self.generator_legend, GENERATOR_CURVES), (self.discriminator_legend, DISCRIMINATOR_CURVES)):
+            parts = []
+            for key in keys:
+                value = self.latest.get(key)
+                number = f" <span style='color:{theme.TEXT}'>{value:.3g}</span>" if value is not None else ""
+                parts.append(f"<span style='white-space:nowrap'><span style='color:{CURVE_COLOURS[key]}'>"
+                             f"&#9472;&#9472;</span>&nbsp;<span style='color:{theme.DIM}'>{self.labels[key]}</span>"
+                             f"{number}</span>")
+            legend.setText(" &nbsp; ".join(parts))
+
+    # -- inputs --------------------------------------------------------------------------------------------
+    def set_history(self, history: LossHistory | None) -> None:
+        self.history = history
+        self._cache.clear()
+        self.refresh()
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = min(max(float(weight), 0.0), 0.999)
+        self._cache.clear()
+        self.schedule_refresh()  # a slider drag recomputes the curves at most every REFRESH_MS
+
+    def set_show_raw(self, show: bool) -> None:
+        self.show_raw = show
+        for item in self.raw.values():
+            item.setVisible(show)
+
+    def set_perceptual(self, kind: str | None) -> None:
+        """Name the perceptual curve after the distance in use."""
+        label = "Perceptual (multi-scale L1)" if kind == "multiscale-l1" else "Perceptual"
+        if label != self.labels["g_perceptual"]:
+            self.labels["g_perceptual"] = label
+            self._show_legends()
+
+    def schedule_refresh(self) -> None:
+        """Redraw soon (at most every REFRESH_MS, however often new points arrive)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    # -- drawing ----------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._timer.stop()
+        history = self.history
+        self.redraws += 1
+        self.latest = {}
+        if history is None or len(history) == 0:
+            self._cache.clear()
+            for item in (*self.raw.values(), *self.smooth.values()):
+                item.setData([], [])
+            self._show_legends()
+            return
+        size = len(history)
+        key = (id(history), history.generation)
+        if key != self._cache_key:
+            self._cache.clear()  # another history, or points were cut (a run resumed from an earlier step)
+            self._cache_key = key
+        for name, _label in CURVES:
+            used, x, y, acc = self._cache.get(name, (0, np.empty(0), np.empty(0), np.empty(0)))
+            if used < size:
+                values = history.values(name)[used:]
+                keep = np.isfinite(values)
+                if name in GENERATOR_CURVES:  # log axis: non-positive values cannot be drawn
+                    keep &= values > 0
+                new_y = values[keep]
+                start = float(acc[-1]) if acc.size else 0.0
+                x = np.concatenate([x, history.steps[used:][keep].astype(np.float64)])
+                y = np.concatenate([y, new_y])
+                acc = np.concatenate([acc, ema_accumulate(new_y, self.smoothing, start)])
+                self._cache[name] = (size, x, y, acc)
+            if y.size == 0:
+                self.raw[name].setData([], [])
+                self.smooth[name].setData([], [])
+                continue
+            smoothed = debias(acc, self.smoothing)
+            self.raw[name].setData(x, y)
+            self.smooth[name].setData(x, smoothed)
+            self.latest[name] = float(smoothed[-1])
+        for plot in (self.generator, self.discriminators):
+            plot.enableAutoRange(axis="y")
+        self.generator.enableAutoRange(axis="x")
+        self._show_legends()
+
+    def point_count(self, key: str) -> int:
+        """How many points the smoothed curve `key` holds (before clipping to the view; tests)."""
+        x = self.smooth[key].xData
+        return 0 if x is None else len(x)

@@ -1,0 +1,852 @@
+"""The training panel: set up a run (dataset, run folder, model and optimiser, perceptual loss), start /
+pause / stop it, and watch it learn (loss curves, the latest sample grid, checkpoints).
+
+A thin view of `gui.models.training.TrainingModel`: user intents leave as signals (`edited(name,
+value)`, `startRequested`, ...), which the main window connects to the `TrainingController`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDoubleValidator,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QImage,
+    QPainter,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import theme
+from gui.models.training import CONFIGS_DIR, PERCEPTUAL_LABELS, TrainingModel, format_duration
+from gui.views.icons import icon
+from gui.views.widgets import Badge, SliderField
+
+STATUS_BADGES = {
+    "idle": ("Ready", "info"),
+    "preparing": ("Preparing data", "info"),
+    "starting": ("Starting", "info"),
+    "running": ("Training", "ok"),
+    "stopping": ("Saving checkpoint", "warning"),
+    "paused": ("Paused", "warning"),
+    "stopped": ("Stopped", "demo"),
+    "finished": ("Finished", "ok"),
+    "failed": ("Failed", "danger"),
+}
+RESOLUTIONS = (64, 128, 256, 512)
+SAMPLE_COLUMNS = ("source", "driving", "result", "ground truth")
+
+
+class PathField(QWidget):
+    """A path in a line edit with a browse button; `pathEdited` fires for user changes only."""
+
+    pathEdited = Signal(str)
+
+    def __init__(self, placeholder: str, title: str, kind: str = "dir", filters: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind, self.title, self.filters = kind, title, filters
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.setClearButtonEnabled(True)
+        self.browse = QToolButton()
+        self.browse.setIcon(icon("open"))
+        self.browse.setToolTip(title)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.browse)
+        self.edit.editingFinished.connect(self._edited)
+        self.browse.clicked.connect(self._browse)
+        self._last = ""
+
+    def path(self) -> str:
+        return self.edit.text().strip()
+
+    def set_path(self, text: str) -> None:
+        self._last = text
+        if self.edit.text() != text:
+            self.edit.setText(text)
+            self.edit.setCursorPosition(0)
+            self.edit.setToolTip(text)
+
+    def _edited(self) -> None:
+        text = self.path()
+        if text != self._last:
+            self._last = text
+            self.pathEdited.emit(text)
+
+    def _browse(self) -> None:
+        start = self.path() or str(Path.home())
+        if self.kind == "dir":
+            chosen = QFileDialog.getExistingDirectory(self, self.title, start)
+        else:
+            chosen = QFileDialog.getOpenFileName(self, self.title, start, self.filters)[0]
+        if chosen:
+            self.edit.setText(chosen)
+            self._edited()
+
+
+class NumberField(QLineEdit):
+    """A positive number typed as text (learning rates read best as 2e-05); `valueEdited` on a valid edit."""
+
+    valueEdited = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        validator = QDoubleValidator(1e-12, 10.0, 12, self)
+        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        self.setValidator(validator)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.editingFinished.connect(self._edited)
+        self._value = 0.0
+
+    def set_value(self, value: float) -> None:
+        self._value = value
+        self.setText(f"{value:g}")
+
+    def _edited(self) -> None:
+        try:
+            value = float(self.text())
+        except ValueError:
+            self.set_value(self._value)
+            return
+        if value > 0 and value != self._value:
+            self._value = value
+            self.valueEdited.emit(value)
+
+
+class SampleGrid(QWidget):
+    """The trainer's sample grid (rows of source | driving landmarks | result | ground truth), scaled to
+    fit under a caption per column."""
+
+    HEADER = 30  # room for a caption on two lines ("ground / truth") when the columns are narrow
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self._scaled: QPixmap | None = None
+        self.empty_text = "No sample yet"
+        sizing = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        sizing.setHeightForWidth(True)
+        self.setSizePolicy(sizing)
+        self.setMinimumHeight(120)
+        self.setMaximumHeight(290)  # the curves stay in view above it; the grid is centred when capped
+
+    def set_image(self, image: QImage | None) -> None:
+        self.image = image
+        self._scaled = None
+        self.updateGeometry()
+        self.update()
+
+    def set_empty_text(self, text: str) -> None:
+        self.empty_text = text
+        self.update()
+
+    def _aspect(self) -> float:
+        if self.image is None or self.image.width() == 0:
+            return 1.0
+        return self.image.height() / self.image.width()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return min(self.maximumHeight(), self.HEADER + round(width * self._aspect()))
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, self.heightForWidth(320))
+
+    def resizeEvent(self, event) -> None:
+        self._scaled = None
+        super().resizeEvent(event)
+
+    def image_rect(self) -> QRectF:
+        available = QRectF(self.rect()).adjusted(0, self.HEADER, 0, 0)
+        if self.image is None:
+            return available
+        scale = min(available.width() / self.image.width(), available.height() / self.image.height())
+        w, h = self.image.width() * scale, self.image.height() * scale
+        return QRectF(available.x() + (available.width() - w) / 2, available.y(), w, h)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(theme.BASE))
+        rect = self.image_rect()
+        if self.image is None:
+            p.setPen(QColor(theme.DIM))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text)
+            p.end()
+            return
+        target = rect.toRect()
+        if self._scaled is None or self._scaled.size() != target.size():
+            self._scaled = QPixmap.fromImage(self.image.scaled(
+                target.size(), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        p.drawPixmap(target.topLeft(), self._scaled)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        p.setFont(font)
+        p.setPen(QColor(theme.DIM))
+        column = rect.width() / len(SAMPLE_COLUMNS)
+        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap
+        for i, name in enumerate(SAMPLE_COLUMNS):
+            p.drawText(QRectF(rect.x() + i * column, 0, column, self.HEADER - 2), flags, name)
+        p.end()
+
+
+def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    return box, form
+
+
+def _hint(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("Hint")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _spin(minimum: int, maximum: int, step: int = 1, special: str = "") -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(minimum, maximum)
+    spin.setSingleStep(step)
+    spin.setGroupSeparatorShown(True)
+    spin.setKeyboardTracking(False)
+    spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+    if special:
+        spin.setSpecialValueText(special)
+    return spin
+
+
+def _scroll(body: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(body)
+    return area
+
+
+class TrainingPanel(QWidget):
+    edited = Signal(str, object)  # TrainingSetup field, value
+    configFileChosen = Signal(str)
+    startRequested = Signal()
+    pauseRequested = Signal()
+    stopRequested = Signal()
+    prepareRequested = Signal()
+    cancelPrepareRequested = Signal()
+    useCheckpointRequested = Signal()
+    openRunFolderRequested = Signal()
+    activated = Signal()  # first shown: the controller looks for the VGG19 weights and GPUs
+
+    def __init__(self, model: TrainingModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.plot = None  # gui.views.loss_plot.LossPlot, built when the panel is first shown
+        self._activated = False
+        self._build_header()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(_scroll(self._build_setup()), "Setup")
+        self.tabs.addTab(_scroll(self._build_monitor()), "Monitor")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 8)
+        layout.setSpacing(6)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tabs, 1)
+        self._connect()
+        self._clock = QTimer(self)  # the ETA and elapsed time move on between steps
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._show_progress)
+        model.setupChanged.connect(self._show_setup)
+        model.statusChanged.connect(self._status_changed)
+        model.progressChanged.connect(self._show_progress)
+        model.curvesChanged.connect(self._curves_changed)
+        model.sampleChanged.connect(self._show_sample)
+        model.environmentChanged.connect(self._show_environment)
+        model.runChanged.connect(self._show_run)
+        model.prepareChanged.connect(self._show_prepare)
+        self._show_setup()
+        self._show_environment()
+        self._show_run()
+        self._show_prepare()
+        self._status_changed(model.status)
+        self._show_sample()
+
+    # -- building ------------------------------------------------------------------------------------------
+    def _build_header(self) -> None:
+        self.header = QWidget()
+        self.badge = Badge()
+        self.headline = QLabel()
+        font = QFont(self.headline.font())
+        font.setBold(True)
+        self.headline.setFont(font)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.badge)
+        top.addWidget(self.headline, 1)
+        self.start_button = QPushButton(icon("play"), "Start")
+        self.pause_button = QPushButton(icon("pause"), "Pause")
+        self.pause_button.setToolTip("Stop at the next step with a checkpoint; Resume continues the step count")
+        self.stop_button = QPushButton(icon("stop"), "Stop")
+        self.stop_button.setToolTip("Stop at the next step with a checkpoint (the run can be resumed later)")
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button, 1)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setRange(0, 1000)
+        self.progress.setFixedHeight(8)
+        self.rate = QLabel()
+        self.message = _hint()
+        self.losses_in_use = QLabel()
+        self.losses_in_use.setWordWrap(True)
+        layout = QVBoxLayout(self.header)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.rate)
+        layout.addWidget(self.losses_in_use)
+        layout.addWidget(self.message)
+
+    def _build_setup(self) -> QWidget:
+        body = QWidget()
+        # Dataset
+        self.raw_dir = PathField("Folder of videos and photos…", "Choose the folder of videos and photos")
+        self.raw_dir.setToolTip("identity/clip.mp4, identity/clip/0001.png (frame folders) or identity/photo.jpg")
+        self.prep_size = _spin(32, 1024, 32)
+        self.prep_size.setSuffix(" px")
+        self.prep_size.setToolTip("Side of the aligned face crops stored in the dataset (at least the resolution)")
+        self.prep_every = _spin(1, 100)
+        self.prep_every.setToolTip("Keep every n-th frame of each video")
+        self.prep_max_frames = _spin(0, 1_000_000, 10, "all")
+        self.prep_max_frames.setToolTip("At most this many frames per video (all: every kept frame)")
+        self.prepare_button = QPushButton("Prepare dataset")
+        self.prepare_button.setToolTip("Find, align and crop the faces of every clip into the dataset folder "
+                                       "(resumable: finished clips are kept)")
+        self.cancel_prepare = QPushButton("Cancel")
+        self.prepare_progress = QProgressBar()
+        self.prepare_progress.setTextVisible(False)
+        self.prepare_progress.setFixedHeight(8)
+        self.prepare_report = _hint()
+        self.dataset_dir = PathField("Prepared dataset folder…", "Choose the dataset folder")
+        self.dataset_dir.setToolTip("A folder made by “Prepare dataset” (or `main.py preprocess`): what training reads")
+        prep_buttons = QHBoxLayout()
+        prep_buttons.setContentsMargins(0, 0, 0, 0)
+        prep_buttons.addWidget(self.prepare_button, 1)
+        prep_buttons.addWidget(self.cancel_prepare)
+        data_box, data = _group("DATASET")
+        data.addRow("Footage", self.raw_dir)
+        data.addRow("Dataset", self.dataset_dir)
+        data.addRow("Crop size", self.prep_size)
+        data.addRow("Every n-th frame", self.prep_every)
+        data.addRow("Frames per video", self.prep_max_frames)
+        data.addRow(_wrap(prep_buttons))
+        data.addRow(self.prepare_progress)
+        data.addRow(self.prepare_report)
+
+        # Run
+        self.run_dir = PathField("Run folder…", "Choose the run folder")
+        self.run_dir.setToolTip("Receives config.yaml, log.jsonl, samples/ and checkpoints/; a folder that "
+                                "holds a run is resumed")
+        self.run_info = _hint()
+        run_box, run = _group("RUN")
+        run.addRow("Run folder", self.run_dir)
+        run.addRow(self.run_info)
+
+        # Model and optimiser
+        self.preset = QComboBox()
+        self.preset.setToolTip("A run config file (model and train sections); the fields below start from it")
+        self.resolution = QComboBox()
+        for value in RESOLUTIONS:
+            self.resolution.addItem(f"{value} px", value)
+        self.batch_size = _spin(1, 4096)
+        self.batch_size.setToolTip("Pairs per step (per GPU with torchrun)")
+        self.steps = _spin(1, 100_000_000, 100)
+        self.steps.setToolTip("The step count to reach (a resumed run continues up to it)")
+        self.lr_generator = NumberField()
+        self.lr_generator.setToolTip("Adam learning rate of the generator (the paper: 2e-05)")
+        self.lr_discriminator = NumberField()
+        self.lr_discriminator.setToolTip("Adam learning rate of both discriminators (the paper: 1e-05)")
+        self.checkpoint_every = _spin(0, 10_000_000, 100, "only at the end")
+        self.checkpoint_every.setSuffix(" steps")
+        self.checkpoint_every.setToolTip("Write a checkpoint every N steps (pause and stop always write one)")
+        self.sample_every = _spin(0, 10_000_000, 10, "never")
+        self.sample_every.setSuffix(" steps")
+        self.sample_every.setToolTip("Render the sample grid every N steps (saved in samples/ and shown here)")
+        model_box, form = _group("MODEL AND OPTIMISER")
+        form.addRow("Config", self.preset)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Steps", self.steps)
+        form.addRow("Generator LR", self.lr_generator)
+        form.addRow("Discriminator LR", self.lr_discriminator)
+        form.addRow("Checkpoint every", self.checkpoint_every)
+        form.addRow("Sample every", self.sample_every)
+
+        # Perceptual loss
+        self.vgg_status = QLabel()
+        self.vgg_status.setWordWrap(True)
+        self.fallback = QCheckBox("Use the multi-scale L1 fallback")
+        self.fallback.setToolTip("Without the VGG19 weights the content and local losses use a multi-scale L1 "
+                                 "distance instead: NOT the paper's losses (recorded in the log and checkpoints)")
+        self.vgg_file = PathField("VGG19 weights (default: torch hub cache)", "Choose vgg19-dcbb9e9d.pth", "file",
+                                  "PyTorch weights (*.pth *.pt);;All files (*)")
+        loss_box, loss = _group("PERCEPTUAL LOSS")
+        loss.addRow(self.vgg_status)
+        loss.addRow(self.fallback)
+        loss.addRow("Weights", self.vgg_file)
+
+        # Several GPUs
+        self.gpu_info = _hint()
+        self.gpus = _spin(2, 64)
+        self.command = QPlainTextEdit()
+        self.command.setReadOnly(True)
+        self.command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.command.setFixedHeight(92)
+        self.command.setToolTip("Run this in a terminal, in the app's folder: the panel does not launch it")
+        self.copy_command = QPushButton("Copy command")
+        gpu_box, gpu = _group("SEVERAL GPUS")
+        gpu.addRow(self.gpu_info)
+        gpu.addRow("GPUs", self.gpus)
+        gpu.addRow(self.command)
+        gpu.addRow(self.copy_command)
+
+        self.setup_boxes = (data_box, run_box, model_box, loss_box)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 4, 4, 4)
+        layout.setSpacing(8)
+        for box in (data_box, run_box, model_box, loss_box, gpu_box):
+            layout.addWidget(box)
+        layout.addStretch(1)
+        return body
+
+    def _build_monitor(self) -> QWidget:
+        body = QWidget()
+        self.smoothing = SliderField(0.0, 0.99, 0.01)
+        self.smoothing.set_value(0.6)
+        self.smoothing.setToolTip("Exponential smoothing of the solid lines (the faint lines are the raw losses)")
+        self.show_raw = QCheckBox("Raw")
+        self.show_raw.setChecked(True)
+        self.show_raw.setToolTip("Show each step's raw loss as a faint line under the smoothed one")
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(QLabel("Smoothing"))
+        controls.addWidget(self.smoothing, 1)
+        controls.addWidget(self.show_raw)
+        self.plot_host = QVBoxLayout()
+        self.plot_host.setContentsMargins(0, 0, 0, 0)
+        self.plot_placeholder = _hint("The loss curves appear here.")
+        self.plot_placeholder.setMinimumHeight(300)
+        self.plot_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.plot_host.addWidget(self.plot_placeholder)
+        curves = QGroupBox("LOSS CURVES")
+        curves_layout = QVBoxLayout(curves)
+        curves_layout.addLayout(controls)
+        curves_layout.addLayout(self.plot_host)
+
+        self.sample_caption = _hint()
+        self.sample = SampleGrid()
+        sample = QGroupBox("LATEST SAMPLE")
+        sample_layout = QVBoxLayout(sample)
+        sample_layout.addWidget(self.sample_caption)
+        sample_layout.addWidget(self.sample)
+
+        self.checkpoint_label = QLabel()
+        self.checkpoint_label.setWordWrap(True)
+        self.use_checkpoint = QPushButton(icon("model"), "Use this checkpoint")
+        self.use_checkpoint.setToolTip("Load the run's latest checkpoint into the preview (training goes on)")
+        self.open_folder = QPushButton(icon("open"), "Open run folder")
+        checkpoint_buttons = QHBoxLayout()
+        checkpoint_buttons.setContentsMargins(0, 0, 0, 0)
+        checkpoint_buttons.addWidget(self.use_checkpoint, 1)
+        checkpoint_buttons.addWidget(self.open_folder)
+        checkpoint = QGroupBox("CHECKPOINT")
+        checkpoint_layout = QVBoxLayout(checkpoint)
+        checkpoint_layout.addWidget(self.checkpoint_label)
+        checkpoint_layout.addLayout(checkpoint_buttons)
+
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 4, 4, 4)
+        layout.setSpacing(8)
+        layout.addWidget(curves)
+        layout.addWidget(sample)
+        layout.addWidget(checkpoint)
+        layout.addStretch(1)
+        return body
+
+    def _connect(self) -> None:
+        self.start_button.clicked.connect(self.startRequested)
+        self.pause_button.clicked.connect(self.pauseRequested)
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.prepare_button.clicked.connect(self.prepareRequested)
+        self.cancel_prepare.clicked.connect(self.cancelPrepareRequested)
+        self.use_checkpoint.clicked.connect(self.useCheckpointRequested)
+        self.open_folder.clicked.connect(self.openRunFolderRequested)
+        self.copy_command.clicked.connect(self._copy_command)
+        for name in ("raw_dir", "dataset_dir", "run_dir"):
+            getattr(self, name).pathEdited.connect(lambda text, n=name: self.edited.emit(n, text))
+        self.vgg_file.pathEdited.connect(lambda text: self.edited.emit("vgg_weights", text))
+        for name in ("prep_size", "prep_every", "prep_max_frames", "batch_size", "steps", "checkpoint_every",
+                     "sample_every", "gpus"):
+            getattr(self, name).valueChanged.connect(lambda value, n=name: self.edited.emit(n, int(value)))
+        self.lr_generator.valueEdited.connect(lambda v: self.edited.emit("lr_generator", v))
+        self.lr_discriminator.valueEdited.connect(lambda v: self.edited.emit("lr_discriminator", v))
+        self.resolution.activated.connect(lambda i: self.edited.emit("resolution", self.resolution.itemData(i)))
+        self.preset.activated.connect(self._preset_chosen)
+        self.fallback.toggled.connect(lambda on: self.edited.emit("perceptual_fallback", "l1" if on else "none"))
+        self.smoothing.valueEdited.connect(self._smoothing)
+        self.show_raw.toggled.connect(self._raw)
+
+    # -- showing -------------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._activated:
+            self._activated = True
+            QTimer.singleShot(0, self._first_shown)
+
+    def _first_shown(self) -> None:
+        self.build_plot()
+        self.activated.emit()
+
+    def build_plot(self) -> None:
+        """Create the pyqtgraph curves (imports pyqtgraph: done once, when the panel is first shown)."""
+        if self.plot is not None:
+            return
+        from gui.views.loss_plot import LossPlot
+
+        self.plot = LossPlot()
+        self.plot.set_smoothing(self.smoothing.value())
+        self.plot.set_show_raw(self.show_raw.isChecked())
+        self.plot_host.removeWidget(self.plot_placeholder)
+        self.plot_placeholder.deleteLater()
+        self.plot_host.addWidget(self.plot)
+        self.plot.set_perceptual(self.model.run.perceptual)
+        self.plot.set_history(self.model.run.history)
+
+    def _show_setup(self) -> None:
+        s = self.model.setup
+        widgets = [self.raw_dir, self.dataset_dir, self.run_dir, self.vgg_file, self.prep_size, self.prep_every,
+                   self.prep_max_frames, self.batch_size, self.steps, self.checkpoint_every, self.sample_every,
+                   self.gpus, self.resolution, self.preset, self.fallback, self.lr_generator, self.lr_discriminator]
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.raw_dir.set_path(s.raw_dir)
+        self.dataset_dir.set_path(s.dataset_dir)
+        self.run_dir.set_path(s.run_dir)
+        self.vgg_file.set_path(s.vgg_weights)
+        for name in ("prep_size", "prep_every", "prep_max_frames", "batch_size", "steps", "checkpoint_every",
+                     "sample_every", "gpus"):
+            getattr(self, name).setValue(getattr(s, name))
+        self.lr_generator.set_value(s.lr_generator)
+        self.lr_discriminator.set_value(s.lr_discriminator)
+        index = self.resolution.findData(s.resolution)
+        if index < 0:
+            self.resolution.addItem(f"{s.resolution} px", s.resolution)
+            index = self.resolution.count() - 1
+        self.resolution.setCurrentIndex(index)
+        self._fill_presets(s.config_path)
+        self.fallback.setChecked(s.perceptual_fallback == "l1")
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._show_command()
+        self._show_losses_in_use()
+        self._show_buttons()
+        self._show_run_info()
+
+    def _fill_presets(self, current: str) -> None:
+        self.preset.clear()
+        files = sorted(CONFIGS_DIR.glob("*.yaml"))
+        if current and Path(current) not in files:
+            files.append(Path(current))
+        for path in files:
+            self.preset.addItem(path.name, str(path))
+            self.preset.setItemData(self.preset.count() - 1, _first_comment(path) or str(path), Qt.ItemDataRole.ToolTipRole)
+        self.preset.addItem("Other file…", "")
+        index = self.preset.findData(current)
+        self.preset.setCurrentIndex(max(index, 0))
+
+    def _preset_chosen(self, index: int) -> None:
+        path = self.preset.itemData(index)
+        if not path:
+            chosen = QFileDialog.getOpenFileName(self, "Choose a run config", str(CONFIGS_DIR), "Run configs (*.yaml *.yml);;All files (*)")[0]
+            if not chosen:
+                self._show_setup()
+                return
+            path = chosen
+        self.configFileChosen.emit(path)
+
+    def _status_changed(self, status: str) -> None:
+        self._show_run_info()
+        text, level = STATUS_BADGES.get(status, (status, "info"))
+        self.badge.set_badge(text, level, "")
+        if status == "running":
+            self._clock.start()
+        else:
+            self._clock.stop()
+        busy = self.model.busy
+        for box in self.setup_boxes:
+            box.setEnabled(not busy)
+        self._show_buttons()
+        self._show_progress()
+        self._show_losses_in_use()
+
+    def _show_buttons(self) -> None:
+        model = self.model
+        status = model.status
+        problem = model.start_problem()
+        self.start_button.setText("Resume" if model.resumable else "Start")
+        self.start_button.setEnabled(not problem)
+        self.start_button.setToolTip(problem or ("Continue the run from its latest checkpoint" if model.resumable
+                                                 else "Start a new run in the run folder"))
+        training = status in ("starting", "running")
+        self.pause_button.setEnabled(training)
+        self.stop_button.setEnabled(training or status == "paused")
+        resumable = model.resumable
+        self.resolution.setEnabled(not resumable)
+        self.preset.setEnabled(not resumable)
+        locked = "A resumed run keeps the network of its checkpoint: choose an empty run folder for a new one"
+        self.resolution.setToolTip(locked if resumable else "Side of the generated face crop")
+        checkpoint = model.run.checkpoint
+        self.use_checkpoint.setEnabled(checkpoint is not None and status != "stopping")
+        self.open_folder.setEnabled(model.run.run_dir is not None or bool(model.setup.run_dir))
+        self.prepare_button.setEnabled(not model.busy)
+        self.cancel_prepare.setVisible(status == "preparing")
+
+    def _show_progress(self) -> None:
+        model, run = self.model, self.model.run
+        status = model.status
+        if run.total:
+            self.headline.setText(f"Step {_n(run.step)} of {_n(run.total)}")
+            self.progress.setValue(round(1000 * min(1.0, run.step / run.total)))
+        else:
+            self.headline.setText("No run yet" if status == "idle" else "")
+            self.progress.setValue(0)
+        parts = []
+        if status in ("running", "stopping") and run.steps_per_s > 0:
+            parts.append(f"{run.steps_per_s:.2f} steps/s")
+            eta = model.eta_s
+            if eta is not None:
+                parts.append(f"ETA {format_duration(eta)}")
+        if run.device and status in ("starting", "running", "stopping"):
+            parts.append(run.device)
+        if run.holdout_l1 is not None:
+            parts.append(f"held-out L1 {run.holdout_l1:.3f}")
+        self.rate.setText(" · ".join(parts))
+        self.rate.setVisible(bool(parts))
+        self.message.setText(run.message)
+        self.message.setVisible(bool(run.message))
+        if run.checkpoint is not None:
+            step = f" · step {_n(run.checkpoint_step)}" if run.checkpoint_step is not None else ""
+            self.checkpoint_label.setText(f"{run.checkpoint.name}{step}")
+            self.checkpoint_label.setToolTip(str(run.checkpoint))
+        else:
+            self.checkpoint_label.setText("No checkpoint yet: pause, stop or the checkpoint interval writes one.")
+        self._show_buttons()
+
+    def _show_losses_in_use(self) -> None:
+        run, env, setup = self.model.run, self.model.environment, self.model.setup
+        if run.perceptual:
+            kind = run.perceptual
+        elif env is not None and env.vgg_weights is not None:
+            kind = "vgg19"
+        elif env is not None and setup.perceptual_fallback == "l1":
+            kind = "multiscale-l1"
+        else:
+            kind = None
+        if kind is None:
+            text = ("Losses: checking for the VGG19 weights…" if env is None
+                    else "Losses: not chosen: no VGG19 weights (see Setup ▸ Perceptual loss)")
+            colour = theme.WARNING if env is not None else theme.DIM
+        else:
+            text = f"Losses: {PERCEPTUAL_LABELS[kind]}"
+            colour = theme.WARNING if kind == "multiscale-l1" else theme.OK
+        self.losses_in_use.setText(text)
+        self.losses_in_use.setStyleSheet(f"color: {colour};")
+        if self.plot is not None:
+            self.plot.set_perceptual(kind)
+
+    def _show_environment(self) -> None:
+        env = self.model.environment
+        if env is None:
+            self.vgg_status.setText("Looking for the VGG19 weights…")
+            self.vgg_status.setStyleSheet(f"color: {theme.DIM};")
+            self.fallback.setEnabled(True)
+            self.gpu_info.setText("For a machine with several GPUs, this is the same run started with torchrun:")
+        else:
+            if env.vgg_error:
+                self.vgg_status.setText(env.vgg_error)
+                colour = theme.DANGER
+            elif env.vgg_weights is not None:
+                self.vgg_status.setText(f"VGG19 weights found: the paper's perceptual and local losses are used.\n"
+                                        f"{env.vgg_weights}")
+                colour = theme.OK
+            else:
+                self.vgg_status.setText("VGG19 weights not found (looked in "
+                                        f"{', '.join(env.looked_in)}): tick the fallback to train without them, "
+                                        "or give the weight file.")
+                colour = theme.WARNING
+            self.vgg_status.setStyleSheet(f"color: {colour};")
+            self.fallback.setEnabled(env.vgg_weights is None)
+            self.fallback.setToolTip("Only used when the VGG19 weights are absent" if env.vgg_weights is not None
+                                     else self.fallback.toolTip())
+            if env.gpus > 1:
+                self.gpu_info.setText(f"This machine has {env.gpus} GPUs. The panel trains on one; to train on "
+                                      "all of them, run this command in a terminal (the panel does not launch it):")
+            else:
+                self.gpu_info.setText(f"Training here runs on {env.device}. On a machine with several GPUs, the "
+                                      "same run is started with this command (not launched by the panel):")
+        self._show_losses_in_use()
+        self._show_buttons()
+
+    def _show_run(self) -> None:
+        self._show_run_info()
+        self._show_command()
+        self._show_buttons()
+        self._show_progress()
+        if self.plot is not None:
+            self.plot.set_history(self.model.run.history)
+
+    def _show_run_info(self) -> None:
+        model = self.model
+        summary = model.run_summary
+        if not model.setup.run_dir:
+            text = "Choose an empty folder for a new run, or a run folder to continue it."
+        elif model.training:
+            text = "Training into this folder: config.yaml, log.jsonl, samples/ and checkpoints/."
+        elif summary is None or Path(model.setup.run_dir).expanduser() != summary.run_dir:
+            text = "Reading the run folder…"
+        elif summary.holds_run or model.resumable:
+            step = max(summary.step, model.run.step)
+            total = f" of {_n(summary.total)}" if summary.total else ""
+            network = f"{summary.config[0].resolution} px" if summary.config else "the network of its checkpoint"
+            kind = PERCEPTUAL_LABELS.get(model.run.perceptual or summary.perceptual or "", "")
+            text = (f"Holds a run at step {_n(step)}{total} ({network}{'; ' + kind if kind else ''}). Resume "
+                    "continues it; an empty folder starts a new run.")
+        else:
+            text = "A new run: the folder receives config.yaml, log.jsonl, samples/ and checkpoints/."
+        self.run_info.setText(text)
+
+    def _show_prepare(self) -> None:
+        progress, report = self.model.prepare_progress, self.model.prepare_report
+        self.prepare_progress.setVisible(progress is not None)
+        if progress is not None:
+            done, total, message = progress
+            if total:
+                self.prepare_progress.setRange(0, total)
+                self.prepare_progress.setValue(done)
+            else:
+                self.prepare_progress.setRange(0, 0)
+            self.prepare_report.setText(f"Clip {done} of {total}: {message}" if total else message)
+        elif report is not None:
+            clips = f"{report.clips} clip{'' if report.clips == 1 else 's'}"
+            frames = f"{report.frames} frame{'' if report.frames == 1 else 's'}"
+            lines = [f"{clips}, {frames} ({report.new_clips} new, {report.reused_clips} done earlier) in "
+                     f"{report.dataset_dir.name}."]
+            if report.skipped:
+                lines.append(f"Skipped {len(report.skipped)}:")
+                lines += [f"• {source}: {reason}" for source, reason in report.skipped[:8]]
+                if len(report.skipped) > 8:
+                    lines.append(f"… and {len(report.skipped) - 8} more (see the dataset's manifest.json)")
+            self.prepare_report.setText("\n".join(lines))
+        else:
+            self.prepare_report.setText("Prepare turns the footage folder into the dataset folder: aligned face "
+                                        "crops and landmarks. Clips without a face are skipped and listed here.")
+        self._show_buttons()
+
+    def _show_command(self) -> None:
+        command = self.model.torchrun_command()
+        self.command.setPlainText(command or "Choose the dataset and run folders to see the command.")
+        self.copy_command.setEnabled(bool(command))
+
+    def _curves_changed(self) -> None:
+        if self.plot is not None:
+            if self.plot.history is not self.model.run.history:
+                self.plot.set_history(self.model.run.history)
+            else:
+                self.plot.schedule_refresh()
+
+    def _show_sample(self) -> None:
+        run = self.model.run
+        self.sample.set_image(run.sample)
+        every = self.model.setup.sample_every
+        self.sample.set_empty_text(f"The first sample grid appears at step {every}." if every
+                                   else "Sampling is off (Setup ▸ Sample every).")
+        if run.sample is not None and run.sample_step is not None:
+            self.sample_caption.setText(f"Step {_n(run.sample_step)}: each row is source | driving landmarks | "
+                                        "result | ground truth")
+        else:
+            self.sample_caption.setText(f"Updates every {every} steps." if every else "")
+
+    # -- small intents -------------------------------------------------------------------------------------
+    def _copy_command(self) -> None:
+        command = self.model.torchrun_command()
+        if command:
+            QGuiApplication.clipboard().setText(command)
+            self.message.setText("Command copied: run it in a terminal, in the app's folder.")
+            self.message.setVisible(True)
+
+    def _smoothing(self, value: float) -> None:
+        if self.plot is not None:
+            self.plot.set_smoothing(value)
+
+    def _raw(self, on: bool) -> None:
+        if self.plot is not None:
+            self.plot.set_show_raw(on)
+
+
+def _n(value: int) -> str:
+    """A count with thousands separated as the spin boxes show them: 12,000."""
+    return f"{value:,}"
+
+
+def _first_comment(path: Path) -> str:
+    """The first comment line of a YAML file (what the preset is for)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("#"):
+                    return line.lstrip("# ").strip()
+                if line.strip():
+                    return ""
+    except OSError:
+        return ""
+    return ""
+
+
+def _wrap(layout) -> QWidget:
+    widget = QWidget()
+    widget.setLayout(layout)
+    return widget

@@ -1,0 +1,238 @@
+"""A training session as a request (what `main.py train` and the app's training panel both start from),
+the `torchrun` command for the same run, and a run folder read back (its log as curves, its step).
+
+`RunRequest` is the one place that turns a config file, a checkpoint to resume and the overrides of a
+session into the model and train configs (the CLI's flags and the panel's fields are the same
+overrides), and that writes a request back as `main.py train` arguments, so a command shown by the
+panel runs exactly the run the panel would train. Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.config import ModelConfig
+from core.errors import ConfigError
+from training.config import TrainConfig, load_run_config
+
+if TYPE_CHECKING:
+    import argparse
+
+    from core.checkpoint import Checkpoint
+
+# The run folder's layout (written by `training.trainer`; repeated here so that reading a run does not
+# import torch; `tests/training/test_runs.py` checks they agree).
+CHECKPOINT_DIR = "checkpoints"
+LATEST_NAME = "latest.pt"
+LOG_NAME = "log.jsonl"
+SAMPLES_DIR = "samples"
+CONFIG_NAME = "config.yaml"
+
+#: `TrainConfig` fields a request may override, with their `main.py train` flags.
+TRAIN_OVERRIDES = {
+    "steps": "--steps",
+    "batch_size": "--batch-size",
+    "lr_generator": "--lr-generator",
+    "lr_discriminator": "--lr-discriminator",
+    "checkpoint_every": "--checkpoint-every",
+    "sample_every": "--sample-every",
+    "perceptual_fallback": "--perceptual-fallback",
+    "vgg_weights": "--vgg-weights",
+    "seed": "--seed",
+    "threads": "--threads",
+    "num_workers": "--num-workers",
+}
+#: Overrides that describe this machine rather than the run: left out of a command for another one.
+EXECUTION_OVERRIDES = ("threads", "num_workers")
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / LATEST_NAME
+
+
+def numbered_checkpoint(run_dir: str | Path, step: int) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / f"step_{step:07d}.pt"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One training session: data, run folder, config file, what to resume, and overrides (None: keep)."""
+
+    data: Path
+    out: Path
+    config: Path | None = None  # YAML with `model` and `train` sections
+    resume: str | None = None  # None: a new run; "": the run folder's latest checkpoint; else a checkpoint
+    resolution: int | None = None  # model resolution (a new run only: a resumed network keeps its own)
+    steps: int | None = None
+    batch_size: int | None = None
+    lr_generator: float | None = None
+    lr_discriminator: float | None = None
+    checkpoint_every: int | None = None
+    sample_every: int | None = None
+    perceptual_fallback: str | None = None  # "none" | "l1"
+    vgg_weights: str | None = None
+    seed: int | None = None
+    deterministic: bool = False
+    threads: int | None = None
+    num_workers: int | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunRequest:
+        """The request of a `main.py train` command line."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in vars(args).items() if k in known}
+        values["data"], values["out"] = Path(args.data), Path(args.out)
+        values["config"] = Path(args.config) if getattr(args, "config", None) else None
+        values["deterministic"] = bool(getattr(args, "deterministic", False))
+        return cls(**values)
+
+    def resume_path(self) -> Path | None:
+        if self.resume is None:
+            return None
+        return Path(self.resume) if self.resume else latest_checkpoint(self.out)
+
+    def configs(self) -> tuple[ModelConfig, TrainConfig, Checkpoint | None]:
+        """(model config, train config, checkpoint to resume or None): the config file (or, resuming
+        without one, the checkpoint's own configs; else the defaults), then the overrides."""
+        from core.checkpoint import load_checkpoint, require_config
+
+        checkpoint = None
+        path = self.resume_path()
+        if path is not None:
+            if not path.exists():
+                raise ConfigError(f"nothing to resume: {path} does not exist (start without --resume)")
+            checkpoint = load_checkpoint(path)
+        if self.config:
+            model, train = load_run_config(self.config)
+            model = self._resized(model)
+            if checkpoint is not None:
+                require_config(checkpoint, model)
+        elif checkpoint is not None:
+            model = checkpoint.config
+            if self.resolution is not None and self.resolution != model.resolution:
+                raise ConfigError(
+                    f"{path.name} holds a {model.resolution} px network: a resumed run keeps its resolution "
+                    f"(start a new run for {self.resolution} px)"
+                )
+            saved = checkpoint.train_state.get("train_config")
+            train = TrainConfig.from_dict(saved) if saved else TrainConfig()
+        else:
+            model, train = self._resized(ModelConfig()), TrainConfig()
+        train = train.updated(**{name: getattr(self, name) for name in TRAIN_OVERRIDES},
+                              deterministic=True if self.deterministic else None)
+        return model, train, checkpoint
+
+    def _resized(self, model: ModelConfig) -> ModelConfig:
+        return model if self.resolution is None else replace(model, resolution=self.resolution)
+
+    def arguments(self, execution: bool = True) -> list[str]:
+        """This request as `main.py train` arguments (without the machine's threads and data workers
+        when `execution` is False)."""
+        args = ["train", "--data", str(self.data), "--out", str(self.out)]
+        if self.config:
+            args += ["--config", str(self.config)]
+        if self.resume is not None:
+            args += ["--resume"] + ([self.resume] if self.resume else [])
+        if self.resolution is not None:
+            args += ["--resolution", str(self.resolution)]
+        for name, flag in TRAIN_OVERRIDES.items():
+            value = getattr(self, name)
+            if value is None or (not execution and name in EXECUTION_OVERRIDES):
+                continue
+            args += [flag, _number(value) if isinstance(value, float) else str(value)]
+        if self.deterministic:
+            args.append("--deterministic")
+        return args
+
+    def with_changes(self, **changes: Any) -> RunRequest:
+        return replace(self, **changes)
+
+
+def _number(value: float) -> str:
+    """A float as the shortest text that reads back as the same float (2e-05, 0.001)."""
+    return repr(float(value))
+
+
+def torchrun_command(request: RunRequest, processes: int, main_script: str = "main.py") -> str:
+    """``torchrun --nproc_per_node=K main.py train ...`` for the same run, as one copyable shell line.
+
+    Only this machine's execution settings (threads, data workers) are left out: the data, run folder,
+    config file, resume point and every training override are the request's own.
+    """
+    if processes < 1:
+        raise ConfigError(f"the process count must be at least 1, got {processes}")
+    return shlex.join(["torchrun", f"--nproc_per_node={processes}", main_script, *request.arguments(execution=False)])
+
+
+# ---------------------------------------------------------------------- reading a run folder back
+
+
+def read_log(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Every JSON record of the run's ``log.jsonl`` (a torn last line, from a crash, is left out)."""
+    path = Path(run_dir) / LOG_NAME
+    records: list[dict[str, Any]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return records
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run folder holds, for someone about to continue it or use its checkpoint."""
+
+    run_dir: Path
+    checkpoint: Path | None  # the rolling latest checkpoint, when there is one
+    step: int  # the last step the log records (0 for a new folder)
+    config: tuple[ModelConfig, TrainConfig] | None  # from config.yaml
+    config_error: str = ""  # why config.yaml could not be read
+    perceptual: str | None = None  # the distance of the last session ("vgg19" | "multiscale-l1")
+    history: list[dict[str, float]] = field(default_factory=list)  # logged step records, in order
+    sample: Path | None = None  # the newest sample grid
+
+    @property
+    def holds_run(self) -> bool:
+        return self.checkpoint is not None
+
+    @property
+    def total(self) -> int | None:
+        return self.config[1].steps if self.config else None
+
+
+def summarize_run(run_dir: str | Path) -> RunSummary:
+    """Read a run folder (which may not exist yet: then it is an empty summary)."""
+    run_dir = Path(run_dir)
+    latest = latest_checkpoint(run_dir)
+    config, error = None, ""
+    if (run_dir / CONFIG_NAME).exists():
+        try:
+            config = load_run_config(run_dir / CONFIG_NAME)
+        except (ConfigError, OSError) as err:
+            error = str(err)
+    records = read_log(run_dir)
+    history = [r for r in records if "event" not in r and isinstance(r.get("step"), int)]
+    steps = [int(r["step"]) for r in records if isinstance(r.get("step"), int)]
+    perceptual = next((r.get("perceptual") for r in reversed(records) if r.get("event") == "start"), None)
+    samples = sorted((run_dir / SAMPLES_DIR).glob("step_*.png")) if (run_dir / SAMPLES_DIR).is_dir() else []
+    return RunSummary(
+        run_dir=run_dir,
+        checkpoint=latest if latest.exists() else None,
+        step=max(steps, default=0),
+        config=config,
+        config_error=error,
+        perceptual=perceptual,
+        history=history,
+        sample=samples[-1] if samples else None,
+    )
