@@ -138,7 +138,8 @@ class ModelConfig:
     local_widths: tuple[int, ...] = (16, 24, 48, 96)
     local_size: int = 64
     output_convs: int = 1  # residual 3x3 convolutions at full resolution before the RGB convolution
-    warp_source: bool = False  # fusion stages also see the source image warped by the flow (see fusion.py)
+    warp_source: bool = False  # fusion sees the flow-warped source image and blends it in (fusion.py)
+    landmark_flow: bool = False  # the flow net refines a landmark thin-plate spline (landmark_flow.py)
     aan_statistics: NormKind = "batch"
     block_norm: BlockNorm = "batch"
     spectral_norm: bool = True

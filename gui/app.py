@@ -36,6 +36,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-restore", action="store_true", help="do not offer to restore an autosave")
     parser.add_argument("--side-by-side", action="store_true", help="start in side-by-side view")
     parser.add_argument("--report-visible", action="store_true", help=argparse.SUPPRESS)  # benchmark: print and quit
+    parser.add_argument("--report-playing", action="store_true", help=argparse.SUPPRESS)  # benchmark: print and quit
     return parser.parse_args(argv)
 
 
@@ -94,6 +95,28 @@ def _report_visible(app: QApplication, window: QMainWindow) -> int:
     return app.exec()
 
 
+def _report_playing(app: QApplication, controller) -> None:
+    """Benchmark mode: print the seconds from this module's import to the demo scene playing (a second,
+    different result frame on screen while playback runs), then quit; `playing timeout` after 60 s."""
+    from PySide6.QtCore import QTimer
+
+    shown: set[int] = set()
+
+    def on_shown(frame: int, _ms: float) -> None:
+        if controller.playback.playing:
+            shown.add(frame)
+        if len(shown) == 2:
+            print(f"playing {time.perf_counter() - _STARTED:.3f}", flush=True)
+            QTimer.singleShot(0, app.quit)
+
+    def give_up() -> None:
+        print("playing timeout", flush=True)
+        app.quit()
+
+    controller.preview.resultShown.connect(on_shown)
+    QTimer.singleShot(60_000, give_up)
+
+
 def run_app(argv: list[str]) -> int:
     import multiprocessing
 
@@ -132,9 +155,11 @@ def run_app(argv: list[str]) -> int:
         checkpoint=args.checkpoint,
         random_weights=args.random_weights,
         demo=not args.no_demo,
-        recover=not args.no_restore and not args.report_visible,
+        recover=not args.no_restore and not (args.report_visible or args.report_playing),
     )
     if args.report_visible:
         return _report_visible(app, window)
+    if args.report_playing:
+        _report_playing(app, controller)
     QTimer.singleShot(0, lambda: controller.startup(request))
     return app.exec()

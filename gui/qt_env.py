@@ -139,11 +139,26 @@ def xcb_install_hint(missing: list[str]) -> str:
     )
 
 
+NO_DISPLAY_MESSAGE = (
+    "Reenact Studio's window needs a graphical session, and none was found (neither DISPLAY nor "
+    "WAYLAND_DISPLAY is set, e.g. over ssh): start it on the desktop, or use ssh -X; the command-line "
+    "tools work without one (python main.py --help)"
+)
+
+
 def qt_platform_problem(
     environ: dict[str, str] | None = None, load: Callable[[str], object] = _dlopen
 ) -> str | None:
-    """The message to show instead of Qt's abort when the xcb platform's libraries are missing; None
-    when the window can open (or the platform is not xcb: offscreen, wayland, Windows, macOS)."""
+    """The message to show instead of Qt's abort when there is no display at all (Linux, no
+    QT_QPA_PLATFORM chosen) or the xcb platform's libraries are missing; None when the window can open
+    (or the platform is not xcb: offscreen, wayland, Windows, macOS)."""
+    import sys
+
+    env = os.environ if environ is None else environ
+    if sys.platform.startswith("linux") and not any(
+        env.get(name, "").strip() for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    ):
+        return NO_DISPLAY_MESSAGE
     if not qt_platform_is_xcb(environ):
         return None
     missing = missing_xcb_libraries(load)

@@ -1,7 +1,9 @@
 """Flow estimation net: an hourglass over source and driving landmark heatmaps, and the warp.
 
 The flow F_sd is a *backward* field: for each position of the driving frame, where to sample the
-source, in grid_sample's normalised coordinates. It is the identity grid plus a predicted offset.
+source, in grid_sample's normalised coordinates. It is the identity grid plus a predicted offset
+(or, with ``ModelConfig.landmark_flow``, a landmark thin-plate spline plus the offset: see
+`core.networks.landmark_flow`).
 Choices the paper leaves open:
 - the hourglass runs on heatmaps at F_a's size (R/4 at the default config: 136 channels at full
   256 px would cost over 10 GFLOPs per frame on their own);
@@ -46,9 +48,13 @@ class FlowEstimator(nn.Module):
         self.head = conv2d(widths[0], 2, 3, spectral=config.spectral_norm)
         self.gain = nn.Parameter(torch.tensor(0.05))
 
-    def forward(self, source_heatmaps: torch.Tensor, driving_heatmaps: torch.Tensor) -> torch.Tensor:
-        """Heatmaps (B, 68, h, w) each -> flow (B, 2, h, w)."""
+    def forward(
+        self, source_heatmaps: torch.Tensor, driving_heatmaps: torch.Tensor, base: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Heatmaps (B, 68, h, w) each -> flow (B, 2, h, w): `base` (default the identity) + offset."""
         features = self.hourglass(torch.cat([source_heatmaps, driving_heatmaps], 1))[0]
         offset = self.head(features) * self.gain
-        b, _, h, w = offset.shape
-        return identity_grid(b, h, w, offset.device, offset.dtype) + offset
+        if base is None:
+            b, _, h, w = offset.shape
+            base = identity_grid(b, h, w, offset.device, offset.dtype)
+        return base + offset

@@ -23,6 +23,7 @@ from core.faces.regions import LOCAL_INDICES, NUM_LANDMARKS, region_boxes
 from core.networks.appearance import AppearanceExtractor
 from core.networks.flow import FlowEstimator, warp
 from core.networks.fusion import FusionNet, Modulation
+from core.networks.landmark_flow import landmark_flow
 from core.networks.local import LocalNets, crop_regions, paste_regions
 
 
@@ -147,7 +148,10 @@ class Generator(nn.Module):
         driving_heatmaps = landmark_heatmaps(
             driving_landmarks, cfg.feature_size, cfg.resolution, cfg.heatmap_sigma
         ).to(dtype)
-        flow = self.flow(prepared.heatmaps, driving_heatmaps)
+        base = None
+        if cfg.landmark_flow:
+            base = landmark_flow(prepared.landmarks, driving_landmarks, cfg.feature_size, cfg.resolution)
+        flow = self.flow(prepared.heatmaps, driving_heatmaps, base)
         warped = warp(prepared.appearance, flow)
         boxes = region_boxes(driving_landmarks)
         driving_local = [

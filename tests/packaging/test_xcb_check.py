@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from gui import qt_env
@@ -63,6 +65,13 @@ def test_the_message_names_the_packages_to_install() -> None:
 def test_nothing_to_say_when_every_library_loads_or_the_platform_is_not_xcb() -> None:
     assert qt_env.qt_platform_problem({"QT_QPA_PLATFORM": "xcb"}, load=loader_missing()) is None
     assert qt_env.qt_platform_problem({"QT_QPA_PLATFORM": "offscreen"}, load=loader_missing("libxcb.so.1")) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the display check is Linux's")
+def test_without_any_display_the_app_says_so_instead_of_qt_aborting() -> None:
+    assert qt_env.qt_platform_problem({}, load=loader_missing()) == qt_env.NO_DISPLAY_MESSAGE
+    assert qt_env.qt_platform_problem({"WAYLAND_DISPLAY": "wayland-0"}, load=loader_missing()) is None
+    assert qt_env.qt_platform_problem({"QT_QPA_PLATFORM": "offscreen"}, load=loader_missing()) is None
 
 
 def test_every_library_has_a_debian_package() -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -7,9 +9,13 @@ from core.config import ModelConfig
 from core.networks.generator import Generator
 
 
-@pytest.fixture
-def tiny_config() -> ModelConfig:
-    return ModelConfig.tiny(64)
+@pytest.fixture(params=["paper", "guided"])
+def tiny_config(request: pytest.FixtureRequest) -> ModelConfig:
+    """The paper's generator, and the demo model's variant (warped-source blending on a landmark spline)."""
+    config = ModelConfig.tiny(64)
+    if request.param == "guided":
+        config = dataclasses.replace(config, warp_source=True, landmark_flow=True)
+    return config
 
 
 @pytest.fixture
