@@ -12,7 +12,7 @@ nets' 4-channel canvas (RGB + coverage), area-downsampled to each stage's size.
 With ``ModelConfig.warp_source`` (an addition to the paper, off by default), the canvas also carries
 the source image warped by the same flow (upsampled to full resolution): three more channels at every
 stage. The output stage then predicts a fourth channel, a blending mask m (sigmoid; its bias starts
-at +2, m ~ 0.88), and returns m * warped source + (1 - m) * synthesised RGB, the occlusion-aware
+at +4, m ~ 0.98), and returns m * warped source + (1 - m) * synthesised RGB, the occlusion-aware
 blending of Monkey-Net/FOMM: the network copies the source's texture where the motion reveals
 nothing new and synthesises only the rest (the mouth's inside, disocclusions). On this project's
 little training data it is what lets a small model beat the plain landmark warp (resources/README.md).
@@ -30,7 +30,7 @@ from core.networks.blocks import conv2d
 
 Modulation = tuple[torch.Tensor, torch.Tensor]
 LOCAL_CHANNELS = 4  # the guide canvas: the local parts' RGB + coverage, then (warp_source) the warped source
-MASK_BIAS = 2.0  # the blending mask starts at sigmoid(2) ~ 0.88 on the warped source
+MASK_BIAS = 4.0  # the blending mask starts at sigmoid(4) ~ 0.98 on the warped source
 
 
 class _Modulated(nn.Module):

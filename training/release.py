@@ -1,0 +1,60 @@
+"""Slim a training checkpoint into a release model: the generator's weights, config and provenance only.
+
+    python -m training.release RUN_DIR/checkpoints/step_0001000.pt -o resources/models/demo.pt [--note TEXT]
+
+A training checkpoint also carries both discriminators and the three optimisers' moments (about five
+times the generator's size); the app and `render` need none of them. The written file is an ordinary
+checkpoint (`core.checkpoint`), so everything that loads one loads it; it cannot be resumed. The
+train state keeps the step, the training config and the dataset's name, and the metadata records
+where it came from. Written atomically: a failed run leaves any previous file intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+#: What of the training state a release keeps (the rest is the trainer's bookkeeping).
+KEPT_TRAIN_STATE = ("step", "train_config", "dataset")
+
+
+def release_checkpoint(source: str | Path, target: str | Path, note: str | None = None) -> dict[str, Any]:
+    """Write `target` from the training checkpoint `source`; returns a summary (step, sizes in bytes)."""
+    from core.checkpoint import load_checkpoint, save_checkpoint
+    from core.networks.generator import Generator
+
+    checkpoint = load_checkpoint(source)
+    generator = Generator(checkpoint.config)
+    generator.load_state_dict(checkpoint.generator)  # proves the weights fit the config before writing
+    state = checkpoint.train_state if isinstance(checkpoint.train_state, dict) else {}
+    metadata = {**checkpoint.metadata, "released_from": Path(source).name}
+    if note:
+        metadata["note"] = note
+    save_checkpoint(target, checkpoint.config, generator,
+                    train_state={k: state[k] for k in KEPT_TRAIN_STATE if k in state}, metadata=metadata)
+    return {"step": state.get("step"), "source_bytes": Path(source).stat().st_size,
+            "bytes": Path(target).stat().st_size, "path": str(target)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.release", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="a checkpoint written by `main.py train`")
+    parser.add_argument("-o", "--output", required=True, help="the release file to write")
+    parser.add_argument("--note", help="a line of provenance stored in the metadata")
+    args = parser.parse_args(argv)
+    from core.errors import UserError
+
+    try:
+        summary = release_checkpoint(args.checkpoint, args.output, args.note)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{summary['path']}: step {summary['step']}, {summary['bytes'] / 1e6:.1f} MB "
+          f"(from {summary['source_bytes'] / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
