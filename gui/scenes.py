@@ -198,8 +198,21 @@ def training_scene(args: argparse.Namespace) -> int:
     return app.exec()
 
 
+def isolate_user_folders() -> Path:
+    """Point settings, autosaves and caches at a fresh temporary folder (unless the caller already
+    chose folders): a scene must never change the user's own settings, window layout or recent files."""
+    import os
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="reenact-scene-user-"))
+    for kind in ("cache", "data", "config"):
+        os.environ.setdefault(f"REENACT_{kind.upper()}_DIR", str(root / kind))
+    return root
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    isolate_user_folders()
     if args.scene == "screenshot-scene":
         return screenshot_scene(args)
     if args.scene == "training-scene":
