@@ -28,6 +28,10 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from gui import theme
 from gui.views.icons import pixmap
 
+#: Up to this many screen pixels a magnified image is smoothly resampled (a 128 px result fitted to the
+#: view looks like a photo, not a mosaic); beyond it (a large image zoomed far in) nearest pixels.
+SMOOTH_UPSCALE_MAX_PIXELS = 4_000_000
+
 
 @dataclass(frozen=True)
 class FaceBox:
@@ -181,14 +185,14 @@ class ImageCanvas(QWidget):
         if self._scaled is None or self._scaled_for != key:
             if (int(rect.width()), int(rect.height())) == (image.width(), image.height()):
                 self._scaled = QPixmap.fromImage(image)
-            elif rect.width() <= image.width() * 2:
+            elif rect.width() <= image.width() * 2 or rect.width() * rect.height() <= SMOOTH_UPSCALE_MAX_PIXELS:
                 scaled = image.scaled(
                     int(rect.width()), int(rect.height()), Qt.AspectRatioMode.IgnoreAspectRatio,
                     Qt.TransformationMode.SmoothTransformation,
                 )
                 self._scaled = QPixmap.fromImage(scaled)
             else:
-                self._scaled = None  # big magnification: drawn with nearest pixels below
+                self._scaled = None  # big magnification of a big image: drawn with nearest pixels below
                 self._scaled_for = key
                 return None
             self._scaled_for = key
