@@ -9,8 +9,26 @@ APP_NAME = "reenact-studio"
 APP_AUTHOR = "ReenactStudio"
 
 
+USER_FOLDERS = ("cache", "data", "config")
+
+
+def _variable(kind: str) -> str:
+    return f"REENACT_{kind.upper()}_DIR"
+
+
+def redirect_user_folders(root: str | Path, keep_chosen: bool = False) -> Path:
+    """Point caches, data and settings at ROOT/cache, ROOT/data and ROOT/config (this process and the
+    processes it starts), so that tests, benchmarks and scenes never touch the user's own folders.
+    `keep_chosen` leaves a folder the caller already chose by its variable."""
+    root = Path(root)
+    for kind in USER_FOLDERS:
+        if not (keep_chosen and os.environ.get(_variable(kind))):
+            os.environ[_variable(kind)] = str(root / kind)
+    return root
+
+
 def _dir(kind: str) -> Path:
-    override = os.environ.get(f"REENACT_{kind.upper()}_DIR")
+    override = os.environ.get(_variable(kind))
     if override:
         path = Path(override)
     else:

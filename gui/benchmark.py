@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.paths import redirect_user_folders
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -118,15 +120,13 @@ class SilentDialogs:
         pass
 
 
-def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, workdir: Path) -> dict:
+def open_window(workdir: Path):
+    """(app, dialogs, controller, window): the real main window, shown at 1600x1000; `dialogs` answers
+    every question silently and collects the errors."""
     from gui.app import create_application
     from gui.controllers.app import AppController
-    from gui.controllers.export import ExportSettings
     from gui.models.settings import AppSettings
-    from gui.models.specs import ModelChoice
-    from gui.probe import GapProbe
     from gui.views.main_window import MainWindow
-    from resources import default_checkpoint
 
     app = create_application()
     dialogs = SilentDialogs()
@@ -134,6 +134,16 @@ def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, wor
     window = MainWindow(controller)
     window.resize(1600, 1000)
     window.show()
+    return app, dialogs, controller, window
+
+
+def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, workdir: Path) -> dict:
+    from gui.controllers.export import ExportSettings
+    from gui.models.specs import ModelChoice
+    from gui.probe import GapProbe
+    from resources import default_checkpoint
+
+    app, dialogs, controller, window = open_window(workdir)
     spin_for(app, 0.3)
     probe = GapProbe(5)
     out: dict = {}
@@ -249,24 +259,15 @@ def _latency_stats(latencies: list[float]) -> dict:
 def training_figures(checkpoint: Path | None, seconds: float, scrubs: int, data_workers: int | None,
                      workdir: Path) -> dict:
     """The training panel beside the preview: UI-thread gaps and training speed, phase by phase."""
-    from gui.app import create_application
     from gui.controllers import training as training_module
-    from gui.controllers.app import AppController
-    from gui.models.settings import AppSettings
     from gui.models.specs import ModelChoice
     from gui.models.training import CONFIGS_DIR
     from gui.probe import GapProbe
-    from gui.views.main_window import MainWindow
     from resources import default_checkpoint
 
     if data_workers is not None:
         training_module.APP_DATA_WORKERS = data_workers
-    app = create_application()
-    dialogs = SilentDialogs()
-    controller = AppController(dialogs, AppSettings(), device="cpu", autosave_folder=workdir / "autosave")
-    window = MainWindow(controller)
-    window.resize(1600, 1000)
-    window.show()
+    app, dialogs, controller, window = open_window(workdir)
     window.docks["Training"].raise_()  # the panel is on screen: its curves and sample redraw as it trains
     window.training_panel.tabs.setCurrentIndex(1)
     spin_until(app, lambda: window.training_panel.plot is not None, 30)
@@ -396,9 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.training:
         return training_main(args)
     with tempfile.TemporaryDirectory(prefix="reenact-gui-bench-") as tmp:
-        workdir = Path(tmp)
-        for kind in ("cache", "data", "config"):
-            os.environ[f"REENACT_{kind.upper()}_DIR"] = str(workdir / kind)
+        workdir = redirect_user_folders(tmp)
         result: dict = {"launch_to_visible": launch_to_visible(args.launch_runs)}
         from resources import default_checkpoint
 
@@ -432,9 +431,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def training_main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="reenact-gui-bench-training-") as tmp:
-        workdir = Path(tmp)
-        for kind in ("cache", "data", "config"):
-            os.environ[f"REENACT_{kind.upper()}_DIR"] = str(workdir / kind)
+        workdir = redirect_user_folders(tmp)
         result = training_figures(args.checkpoint, args.seconds, args.scrubs, args.data_workers, workdir)
     phases = ("training_alone", "training_and_scrub", "training_and_playback", "pause_resume_stop")
     result["targets"] = {

@@ -201,13 +201,11 @@ def training_scene(args: argparse.Namespace) -> int:
 def isolate_user_folders() -> Path:
     """Point settings, autosaves and caches at a fresh temporary folder (unless the caller already
     chose folders): a scene must never change the user's own settings, window layout or recent files."""
-    import os
     import tempfile
 
-    root = Path(tempfile.mkdtemp(prefix="reenact-scene-user-"))
-    for kind in ("cache", "data", "config"):
-        os.environ.setdefault(f"REENACT_{kind.upper()}_DIR", str(root / kind))
-    return root
+    from core.paths import redirect_user_folders
+
+    return redirect_user_folders(tempfile.mkdtemp(prefix="reenact-scene-user-"), keep_chosen=True)
 
 
 def main(argv: list[str] | None = None) -> int:

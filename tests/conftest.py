@@ -18,9 +18,9 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 @pytest.fixture(autouse=True, scope="session")
 def _user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep caches, autosaves and settings of the test run away from the user's own."""
-    base = tmp_path_factory.mktemp("user")
-    for kind in ("cache", "data", "config"):
-        os.environ[f"REENACT_{kind.upper()}_DIR"] = str(base / kind)
+    from core.paths import redirect_user_folders
+
+    redirect_user_folders(tmp_path_factory.mktemp("user"))
 
 
 def shared_file(name: str) -> Path:
