@@ -59,6 +59,18 @@ def numbered_checkpoint(run_dir: str | Path, step: int) -> Path:
 
 
 @dataclass(frozen=True)
+class RunStart:
+    """A run is built and about to train: where it starts and what it uses."""
+
+    step: int
+    total: int
+    perceptual: str
+    device: str
+    resumed_from: Path | None
+    run_dir: Path
+
+
+@dataclass(frozen=True)
 class RunRequest:
     """One training session: data, run folder, config file, what to resume, and overrides (None: keep)."""
 

@@ -1,19 +1,19 @@
 """Training in the app: prepare a dataset, start / pause / resume / stop the trainer on its own lane,
 follow it (curves, samples, checkpoints), and hand a checkpoint to the preview.
 
-The trainer's generator (`training.trainer`) runs on the *training* lane. Pause and stop set the
-trainer's own stop token, which ends the loop at the next step *with a checkpoint* (the job's token
-would abort at the next yield without one; only the app's last-resort shutdown uses it). Each step is
-put in an inbox that the GUI thread drains when a (coalesced) progress signal arrives, so no loss point
-or sample is lost however busy the UI is. Workers get data (a `RunRequest`, paths), never widgets.
+The trainer's generator (`training.trainer`) runs in a child process (`gui.workers.training_process`)
+that a job on the *training* lane starts and follows: the trainer's own Python then never holds this
+process's GIL, which the UI thread needs to paint. Pause and stop ask the child to end at the next step
+*with a checkpoint*; so does the job's token (the app's last-resort shutdown), which then gives up on
+the child after a grace period. Each step is put in an inbox that the GUI thread drains when a
+(coalesced) progress signal arrives, so no loss point or sample is lost however busy the UI is. Workers
+get data (a `RunRequest`, paths), never widgets.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, fields
@@ -32,25 +32,21 @@ from gui.models.training import (
     Environment,
     PrepareReport,
     TrainingModel,
-    TrainingStarted,
     TrainingTick,
 )
 from gui.workers import Job, JobFailure, JobHandle
-from training.runs import RunRequest, numbered_checkpoint
+from gui.workers.priority import background_priority
+from training.runs import RunRequest, RunStart, numbered_checkpoint
 
 if TYPE_CHECKING:
     from gui.controllers.model import ModelController
 
 log = logging.getLogger(__name__)
 
-#: Data-loading processes of a run started from the app. 0 loads batches on the training thread: a
-#: forked loader would copy the whole Qt process, and at the sizes a 2-core CPU trains, loading is a
-#: small part of a step. (The command-line trainer keeps the config's value.)
+#: Data-loading processes of a run started from the app. 0 loads batches in the training process itself:
+#: at the sizes a 2-core CPU trains, loading is a small part of a step, and more processes would compete
+#: with the UI and the preview for the cores. (The command-line trainer keeps the config's value.)
 APP_DATA_WORKERS = 0
-
-#: Nice value of the training lane's thread (Linux): training yields the CPU to the UI and the preview
-#: (a thread at nice 10 weighs about a tenth of one at 0), instead of taking half of a 2-core machine.
-BACKGROUND_NICE = 10
 
 #: The setup fields a run's config provides when a run folder is opened (TrainingSetup <- TrainConfig).
 _FROM_TRAIN_CONFIG = ("batch_size", "steps", "lr_generator", "lr_discriminator", "checkpoint_every",
@@ -60,23 +56,6 @@ _FROM_TRAIN_CONFIG = ("batch_size", "steps", "lr_generator", "lr_discriminator",
 # ---------------------------------------------------------------------- work (runs on the training lane)
 
 
-def background_priority() -> bool:
-    """Lower the calling thread's CPU priority (Linux: the nice value is per thread); True if it did.
-
-    Only ever lowered: raising it back would need privileges, and the training lane only runs
-    background work."""
-    if not sys.platform.startswith("linux"):
-        return False
-    tid = threading.get_native_id()
-    try:
-        if os.getpriority(os.PRIO_PROCESS, tid) < BACKGROUND_NICE:
-            os.setpriority(os.PRIO_PROCESS, tid, BACKGROUND_NICE)
-    except OSError as err:
-        log.info("could not lower the training thread's priority: %s", err)
-        return False
-    return True
-
-
 def environment_work(vgg_weights: str, device: str) -> Callable[[CancelToken], Environment]:
     """Where the VGG19 weights are, how many GPUs there are, and the device training would use."""
 
@@ -84,14 +63,8 @@ def environment_work(vgg_weights: str, device: str) -> Callable[[CancelToken], E
         background_priority()
         import torch
 
-        # One-time imports that hold the GIL for up to ~0.2 s at a time (the trainer's modules; torch.optim
-        # imports torch._dynamo, about 800 modules, the first time an optimiser is made): paid here, when
-        # the panel is first shown, rather than when Start is pressed.
-        import training.trainer  # noqa: F401
         from core.device import describe, pick_device
         from training.vgg import find_vgg19_weights, hub_checkpoint_dirs
-
-        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
         try:
             found, error = find_vgg19_weights(vgg_weights or None), ""
@@ -152,53 +125,47 @@ def prepare_work(raw_dir: Path, dataset_dir: Path, options: dict[str, int], dete
 
 def training_work(request: RunRequest, device: str, stop: CancelToken, inbox: queue.SimpleQueue,
                   idle: threading.Event) -> Callable[[CancelToken], Iterator[Progress]]:
-    """Build the run (`training.trainer.setup_run`, as `main.py train` does) and train until the steps
-    are reached or `stop` is set; every step goes to `inbox`; returns the `TrainResult`."""
+    """Train in a child process (`gui.workers.training_process`: the trainer's Python must not hold
+    this process's GIL) until the steps are reached or `stop` is set; relay its start and every step
+    to `inbox`; return the `TrainResult`. The job's own token stops the run the same way (with a
+    checkpoint) and gives up on it after `STOP_GRACE_S`."""
 
-    def work(_token: CancelToken):
+    def work(token: CancelToken):
         idle.clear()
-        background_priority()
-        stream = None
+        process = None
         try:
-            yield Progress(0, 0, "Building the networks…")
-            from core.atomic import check_writable_dir
-            from core.device import describe, pick_device
-            from training.trainer import setup_run
+            yield Progress(0, 0, "Starting the training process…")
+            from gui.workers.training_process import RemoteTraceback, TrainingProcess, TrainingProcessError
 
-            model, train, checkpoint = request.configs()
-            request.out.mkdir(parents=True, exist_ok=True)
-            check_writable_dir(request.out, "run")
-            chosen = pick_device(device)
-            session = setup_run(request.data, request.out, model, train, chosen, None, checkpoint)
-            inbox.put(TrainingStarted(
-                step=session.trainer.step,
-                total=train.steps,
-                perceptual=session.trainer.perceptual_kind,
-                device=describe(chosen),
-                resumed_from=session.resumed_from,
-                run_dir=request.out,
-            ))
-            yield Progress(session.trainer.step, train.steps, "started")
-            stream = session.stream(stop)
-            while True:
-                try:
-                    item = next(stream)
-                except StopIteration as end:
-                    return end.value
-                p = item.payload
-                inbox.put(TrainingTick(
-                    step=p.step,
-                    total=p.total,
-                    losses=p.losses,
-                    steps_per_s=p.steps_per_s,
-                    sample=to_qimage(p.sample) if p.sample is not None else None,
-                    checkpoint=_numbered(request.out, p.step) if p.checkpoint is not None else None,
-                    holdout_l1=p.holdout_l1,
-                ))
-                yield Progress(item.done, item.total, item.message)
+            process = TrainingProcess(request, device)
+            for message in process.messages(should_stop=lambda: stop.cancelled or token.cancelled):
+                kind, payload = message[0], message[1]
+                if kind == "progress":
+                    yield payload
+                elif kind == "started":
+                    inbox.put(payload)
+                    yield Progress(payload.step, payload.total, "started")
+                elif kind == "step":
+                    inbox.put(TrainingTick(
+                        step=payload.step,
+                        total=payload.total,
+                        losses=payload.losses,
+                        steps_per_s=payload.steps_per_s,
+                        sample=to_qimage(payload.sample) if payload.sample is not None else None,
+                        checkpoint=_numbered(request.out, payload.step) if payload.checkpoint is not None else None,
+                        holdout_l1=payload.holdout_l1,
+                    ))
+                    yield Progress(payload.step, payload.total, f"step {payload.step}")
+                elif kind == "result":
+                    return payload
+                elif kind == "user_error":
+                    raise payload
+                else:
+                    raise TrainingProcessError(payload) from RemoteTraceback(message[2])
+            raise TrainingProcessError("the training process ended without a result")
         finally:
-            if stream is not None:
-                stream.close()
+            if process is not None:
+                process.close()
             idle.set()
 
     return work
@@ -459,7 +426,7 @@ class TrainingController(QObject):
                 item = self._inbox.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(item, TrainingStarted):
+            if isinstance(item, RunStart):
                 self.model.add_ticks(ticks)
                 ticks = []
                 self.model.started(item)

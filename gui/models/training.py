@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 import training
-from training.runs import RunRequest, torchrun_command
+from training.runs import RunRequest, RunStart, torchrun_command
 
 #: Where the shipped run configs live (the panel's presets).
 CONFIGS_DIR = Path(training.__file__).resolve().parent / "configs"
@@ -206,18 +206,6 @@ class TrainingTick:
     holdout_l1: float | None = None
 
 
-@dataclass(frozen=True)
-class TrainingStarted:
-    """The trainer is built: where it starts and what it uses."""
-
-    step: int
-    total: int
-    perceptual: str
-    device: str
-    resumed_from: Path | None
-    run_dir: Path
-
-
 @dataclass
 class RunState:
     """The run the panel shows: from its folder (resumable runs), then from the trainer."""
@@ -320,7 +308,7 @@ class TrainingModel(QObject):
         self.sampleChanged.emit()
         self.progressChanged.emit()
 
-    def started(self, event: TrainingStarted) -> None:
+    def started(self, event: RunStart) -> None:
         run = self.run
         if run.run_dir != event.run_dir:
             run.history.clear()
