@@ -23,6 +23,29 @@ def _user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
     redirect_user_folders(tmp_path_factory.mktemp("user"))
 
 
+#: Figures tests measure and report without asserting them (timings belong to benchmarks, not to
+#: pass/fail): printed in the terminal summary and kept in each test's JUnit properties.
+_FIGURES: list[tuple[str, str, object]] = []
+
+
+@pytest.fixture
+def report_figure(request: pytest.FixtureRequest):
+    """``report_figure(name, value)``: report a measured figure of this test."""
+
+    def report(name: str, value: object) -> None:
+        request.node.user_properties.append((name, value))
+        _FIGURES.append((request.node.name, name, value))
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures measured by the tests (reported, not asserted)")
+        for test, name, value in _FIGURES:
+            terminalreporter.write_line(f"{test}: {name} = {value}")
+
+
 def shared_file(name: str) -> Path:
     """A file of ../shared/data, or a skip with the reason when it is absent."""
     path = SHARED_DATA / name
