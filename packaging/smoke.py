@@ -4,10 +4,11 @@
 
 Checks, each with the frozen executable: `--help`; `self-test --json` (ok true; with --checkpoint
 when the build has no demo model); `evaluate` and the face-alignment backend stop with a one-line
-message, not a traceback; the window comes up offscreen (`--report-visible`: seconds from start to
-the first paint); the app runs its startup for a while (demo scene, model, face detector) and its
-helper processes (the spawned face detector, multiprocessing's resource tracker) never load Qt's
-widgets, i.e. never open a second window. Prints one line per check; exits 1 if any failed.
+message, not a traceback; `render` exports tagged MP4 and GIF; `preprocess` and 2 steps of `train` on
+the bundled portrait; the window comes up offscreen (`--report-visible`: seconds from start to the
+first paint); the app runs its startup for a while (demo scene, model, face detector) and its helper
+processes (the spawned face detector, multiprocessing's resource tracker) never load Qt's widgets,
+i.e. never open a second window. Prints one line per check; exits 1 if any failed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -172,6 +174,28 @@ class Smoke:
             detail = f"(tag: {tag!r})" if ok else (done.stdout + done.stderr)[-3000:]
             self.record(Outcome(f"render exports a tagged {suffix.upper()}", ok, detail, {"wall_s": seconds}))
 
+    def check_training(self, scratch: Path) -> None:
+        """Prepare a dataset from the bundled portrait and train 2 steps of the bundled tiny config: the
+        trainer (torch.optim, the losses, checkpoints) works frozen. The training panel's helper process
+        runs the same trainer, spawned from the executable like the face detector's helper."""
+        internal = self.exe.parent / "_internal"
+        raw, data, run = scratch / "train-raw", scratch / "train-data", scratch / "train-run"
+        raw.mkdir()
+        shutil.copy(internal / "resources" / "demo" / "astronaut.png", raw)
+        config = next(internal.rglob("training/configs/tiny.yaml"), None)
+        prepared, prepare_s = self.run("preprocess", str(raw), "-o", str(data), "--size", "64", "--json")
+        trained, train_s = self.run("train", "--data", str(data), "--out", str(run), "--config", str(config),
+                                    "--steps", "2", "--batch-size", "2", "--num-workers", "0", "--json")
+        result = parse_last_json(trained.stdout) or {}
+        checkpoint = Path(result.get("checkpoint") or run / "missing")
+        ok = (config is not None and prepared.returncode == 0 and trained.returncode == 0
+              and result.get("steps") == 2 and checkpoint.is_file()
+              and not has_traceback(prepared.stderr + trained.stderr))
+        detail = "" if ok else (f"config: {config}\n" + prepared.stderr[-1500:] + trained.stdout[-1000:]
+                                + trained.stderr[-3000:])
+        self.record(Outcome("preprocess + train 2 tiny steps", ok, detail,
+                            {"preprocess_s": prepare_s, "train_s": train_s}))
+
     def gui_args(self) -> list[str]:
         return ["--no-restore"] + (["--checkpoint", str(self.checkpoint)] if self.checkpoint else [])
 
@@ -256,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         smoke.check_self_test()
         smoke.check_left_out()
         smoke.check_export(Path(scratch))
+        smoke.check_training(Path(scratch))
         smoke.check_window_visible()
         smoke.check_running_app(args.run_seconds)
     failed = [o.name for o in smoke.outcomes if not o.ok]
