@@ -43,10 +43,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Data-loading processes of a run started from the app. 0 loads batches in the training process itself:
-#: at the sizes a 2-core CPU trains, loading is a small part of a step, and more processes would compete
-#: with the UI and the preview for the cores. (The command-line trainer keeps the config's value.)
+#: Data-loading processes of a run started from the app that trains on the CPU. 0 loads batches in the
+#: training process itself: at the sizes a CPU trains, loading is a small part of a step, and more
+#: processes would compete with the UI and the preview for the cores. A run on a GPU keeps its config's
+#: value (a GPU step is fast enough for loading to be the bottleneck), as the command-line trainer does.
 APP_DATA_WORKERS = 0
+
+
+def data_workers(device_request: str, environment: Environment | None) -> int | None:
+    """`RunRequest.num_workers` for a run from the app: APP_DATA_WORKERS on the CPU, None (the config's
+    value) when the run will use a GPU, as far as the environment check knows."""
+    if device_request == "cpu" or environment is None or environment.gpus == 0:
+        return APP_DATA_WORKERS
+    return None
 
 #: The setup fields a run's config provides when a run folder is opened (TrainingSetup <- TrainConfig).
 _FROM_TRAIN_CONFIG = ("batch_size", "steps", "lr_generator", "lr_discriminator", "checkpoint_every",
@@ -382,7 +391,8 @@ class TrainingController(QObject):
         if self.model.environment is None:
             self.check_environment()
         resumed = self.model.resumable
-        request = self.model.request(threads=self.ctx.engine.threads, num_workers=APP_DATA_WORKERS)
+        workers = data_workers(self.ctx.engine.device_request, self.model.environment)
+        request = self.model.request(threads=self.ctx.engine.threads, num_workers=workers)
         self._stop, self._stop_kind = CancelToken(), None
         self._inbox = queue.SimpleQueue()
         job = Job(training_work(request, self.ctx.engine.device_request, self._stop, self._inbox, self._idle),

@@ -387,3 +387,13 @@ def test_the_panel_remembers_its_folders_and_fields_in_the_settings(controller, 
     setup = again.model.setup
     assert (setup.raw_dir, setup.run_dir) == (str(tmp_path / "footage"), str(tmp_path / "runs" / "a"))
     assert (setup.batch_size, setup.lr_generator) == (5, 3e-4)
+
+
+def test_runs_from_the_app_load_data_in_process_on_the_cpu_and_keep_the_config_workers_on_a_gpu():
+    from gui.controllers.training import APP_DATA_WORKERS, data_workers
+
+    assert data_workers("auto", None) == APP_DATA_WORKERS == 0  # not checked yet: the safe choice
+    assert data_workers("auto", Environment(vgg_weights=None, gpus=0)) == 0
+    assert data_workers("cpu", Environment(vgg_weights=None, gpus=1)) == 0
+    assert data_workers("auto", Environment(vgg_weights=None, gpus=1)) is None
+    assert data_workers("cuda", Environment(vgg_weights=None, gpus=2)) is None
