@@ -207,6 +207,7 @@ class Engine:
         if reenactor is None or not reenactor.ready:
             return None
         index = min(index, reenactor.driving.frame_count - 1)
+        cached = reenactor.cached_frame(index, options) is not None
         started = time.perf_counter()
         frame = reenactor.render_frame(index, options)
         landmarks = frame.landmarks
@@ -217,7 +218,7 @@ class Engine:
             native = reenactor.source.photo.shape[:2] if options.paste_back else (reenactor.resolution,) * 2
             landmarks = landmarks * (w / native[1])
         return DisplayFrame(
-            index, to_qimage(frame.image), landmarks, (time.perf_counter() - started) * 1000, generation
+            index, to_qimage(frame.image), landmarks, (time.perf_counter() - started) * 1000, generation, cached
         )
 
     def cached_render(self, index: int, options: RenderOptions) -> bool:

@@ -21,6 +21,7 @@ class DisplayFrame:
     landmarks: np.ndarray | None = None  # (68, 2) in image pixels
     render_ms: float = 0.0
     generation: int = 0
+    cached: bool = False  # a result the renderer had already made (render_ms is then only the lookup)
 
 
 class PreviewModel(QObject):

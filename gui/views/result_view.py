@@ -144,7 +144,8 @@ class ResultView(QWidget):
             when = f" · {format_timecode(frame.index / info.fps)}"
         canvas.set_caption(
             f"RESULT · FRAME {frame.index}",
-            f"{frame.image.width()}×{frame.image.height()}{when} · rendered in {frame.render_ms:.0f} ms",
+            f"{frame.image.width()}×{frame.image.height()}{when} · "
+            + ("from the cache" if frame.cached else f"rendered in {frame.render_ms:.0f} ms"),
         )
 
     def _show_state(self) -> None:

@@ -72,8 +72,13 @@ def test_the_window_shows_the_scene_and_keys_drive_the_timeline(window, controll
     assert controller.document.current_frame == 0
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert controller.document.current_frame == 1
-    qtbot.waitUntil(lambda: window.result_view.result_canvas.caption == "RESULT · FRAME 1", timeout=30_000)
+    canvas = window.result_view.result_canvas
+    qtbot.waitUntil(lambda: canvas.caption == "RESULT · FRAME 1", timeout=30_000)
     assert window.timeline.frame_label.text().strip() == "1 / 269"
+    assert "rendered in" in canvas.info
+    qtbot.keyClick(window, Qt.Key.Key_Home)  # frame 0 was rendered already: the caption says so
+    qtbot.waitUntil(lambda: canvas.caption == "RESULT · FRAME 0", timeout=30_000)
+    assert canvas.info.endswith("from the cache")
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert controller.playback.playing
     qtbot.keyClick(window, Qt.Key.Key_Space)
