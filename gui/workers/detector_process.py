@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import threading
 from typing import Any
 
 import numpy as np
 
 from core.faces.landmarks import BackendUnavailableError
+from gui.workers.helper_process import spawn_helper
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +60,8 @@ class RemoteDetector:
     """A `LandmarkDetector` whose work happens in a child process; one call at a time."""
 
     def __init__(self, backend: str = "dlib") -> None:
-        # The child starts with a copy of sys.path. OpenCV's loader puts its own folder at the front of
-        # sys.path while it imports (its `typing` package then shadows Python's in the child); finishing
-        # (or waiting for another thread's) import of cv2 first means the copy is clean.
-        import cv2  # noqa: F401
-
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, backend), name=f"{backend}-detector", daemon=True)
         self._lock = threading.Lock()
-        self._process.start()
-        child.close()
+        self._conn, self._process = spawn_helper(_serve, (backend,), f"{backend}-detector")
         waited = 0.0
         while not self._conn.poll(0.05):
             waited += 0.05

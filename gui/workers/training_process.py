@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import pickle
 import threading
 import time
@@ -29,6 +28,7 @@ from typing import Any
 
 from core.errors import UserError
 from core.progress import CancelToken, Progress
+from gui.workers.helper_process import spawn_helper
 from gui.workers.priority import BACKGROUND_NICE, background_priority
 from training.runs import RunRequest, RunStart
 
@@ -122,16 +122,7 @@ class TrainingProcess:
     docstring) and ends after its last message; `request_stop()` asks for a stop with a checkpoint."""
 
     def __init__(self, request: RunRequest, device: str = "auto", nice: int = BACKGROUND_NICE) -> None:
-        # The child starts with a copy of sys.path; OpenCV's loader edits sys.path while it imports, so
-        # its import is finished first (see detector_process).
-        import cv2  # noqa: F401
-
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, request, device, nice),
-                                        name="reenact-training", daemon=True)
-        self._process.start()
-        child.close()
+        self._conn, self._process = spawn_helper(_serve, (request, device, nice), "reenact-training")
         self._stop_sent = False
         self._finished = False
 
