@@ -22,12 +22,9 @@ KEPT_TRAIN_STATE = ("step", "train_config", "dataset")
 
 def release_checkpoint(source: str | Path, target: str | Path, note: str | None = None) -> dict[str, Any]:
     """Write `target` from the training checkpoint `source`; returns a summary (step, sizes in bytes)."""
-    from core.checkpoint import load_checkpoint, save_checkpoint
-    from core.networks.generator import Generator
+    from core.checkpoint import load_generator, save_checkpoint
 
-    checkpoint = load_checkpoint(source)
-    generator = Generator(checkpoint.config)
-    generator.load_state_dict(checkpoint.generator)  # proves the weights fit the config before writing
+    generator, checkpoint = load_generator(source)  # proves the weights fit the config before writing
     state = checkpoint.train_state if isinstance(checkpoint.train_state, dict) else {}
     metadata = {**checkpoint.metadata, "released_from": Path(source).name}
     if note:

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from core.checkpoint import Checkpoint
 
-# The run folder's layout (written by `training.trainer`; repeated here so that reading a run does not
-# import torch; `tests/training/test_runs.py` checks they agree).
+# The run folder's layout: `training.trainer` writes it with these names, and reading a run back (the
+# panel, `summarize_run`) needs no torch.
 CHECKPOINT_DIR = "checkpoints"
 LATEST_NAME = "latest.pt"
 LOG_NAME = "log.jsonl"

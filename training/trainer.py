@@ -61,12 +61,12 @@ from training.losses import (
     local_targets,
 )
 from training.runs import (  # the run folder's layout lives with the code that reads runs back
-    CHECKPOINT_DIR,
     CONFIG_NAME,
     LATEST_NAME,
     LOG_NAME,
     SAMPLES_DIR,
     latest_checkpoint,
+    numbered_checkpoint,
 )
 
 log = logging.getLogger("reenact.training")
@@ -457,9 +457,9 @@ class Trainer:
 
         Each file appears complete or not at all; when the disk is full the previous `latest.pt` stays.
         """
-        folder = run_dir / CHECKPOINT_DIR
+        numbered = numbered_checkpoint(run_dir, self.step)
+        folder = numbered.parent
         folder.mkdir(parents=True, exist_ok=True)
-        numbered = folder / f"step_{self.step:07d}.pt"
         self.save(numbered)
         latest = folder / LATEST_NAME
         with atomic_path(latest) as tmp:

@@ -207,7 +207,7 @@ class Engine:
         if reenactor is None or not reenactor.ready:
             return None
         index = min(index, reenactor.driving.frame_count - 1)
-        cached = reenactor.cached_frame(index, options) is not None
+        cached = self.cached_render(index, options)
         started = time.perf_counter()
         frame = reenactor.render_frame(index, options)
         landmarks = frame.landmarks

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -132,15 +131,14 @@ def prepare_work(raw_dir: Path, dataset_dir: Path, options: dict[str, int], dete
     return work
 
 
-def training_work(request: RunRequest, device: str, stop: CancelToken, inbox: queue.SimpleQueue,
-                  idle: threading.Event) -> Callable[[CancelToken], Iterator[Progress]]:
+def training_work(request: RunRequest, device: str, stop: CancelToken, inbox: queue.SimpleQueue
+                  ) -> Callable[[CancelToken], Iterator[Progress]]:
     """Train in a child process (`gui.workers.training_process`: the trainer's Python must not hold
     this process's GIL) until the steps are reached or `stop` is set; relay its start and every step
     to `inbox`; return the `TrainResult`. The job's own token stops the run the same way (with a
     checkpoint) and gives up on it after `STOP_GRACE_S`."""
 
     def work(token: CancelToken):
-        idle.clear()
         process = None
         try:
             yield Progress(0, 0, "Starting the training process…")
@@ -175,7 +173,6 @@ def training_work(request: RunRequest, device: str, stop: CancelToken, inbox: qu
         finally:
             if process is not None:
                 process.close()
-            idle.set()
 
     return work
 
@@ -208,8 +205,6 @@ class TrainingController(QObject):
         self._stop: CancelToken | None = None
         self._stop_kind: str | None = None  # "pause" | "stop" | "close"
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._idle = threading.Event()
-        self._idle.set()
         self._environment_asked = False
         self._run_request = 0
         self.apply_config_file(self.model.setup.config_path, quiet=True)
@@ -395,7 +390,7 @@ class TrainingController(QObject):
         request = self.model.request(threads=self.ctx.engine.threads, num_workers=workers)
         self._stop, self._stop_kind = CancelToken(), None
         self._inbox = queue.SimpleQueue()
-        job = Job(training_work(request, self.ctx.engine.device_request, self._stop, self._inbox, self._idle),
+        job = Job(training_work(request, self.ctx.engine.device_request, self._stop, self._inbox),
                   "Training")
         handle = self.lane.submit(job)
         self._handle = handle
@@ -521,10 +516,13 @@ class TrainingController(QObject):
         return False
 
     def shutdown(self, wait_s: float = 60.0) -> bool:
-        """Stop training with a checkpoint and wait for it (the app is quitting); False if it did not end."""
+        """Stop training with a checkpoint and wait for it (the app is quitting); False if it did not end.
+
+        The lane's shutdown cancels the job, whose token stops the child with a checkpoint too; closing the
+        child waits for that checkpoint (`STOP_GRACE_S`)."""
         self.cancel_prepare()
         if not self.running:
             return True
         self._request_stop("close")
-        return self._idle.wait(wait_s)
+        return self.lane.shutdown(int(wait_s * 1000))
 

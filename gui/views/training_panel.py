@@ -757,6 +757,8 @@ class TrainingPanel(QWidget):
                     "continues it; an empty folder starts a new run.")
         else:
             text = "A new run: the folder receives config.yaml, log.jsonl, samples/ and checkpoints/."
+        if summary is not None and summary.config_error and not model.training:
+            text += f" Its config.yaml cannot be read: {summary.config_error}"
         self.run_info.setText(text)
 
     def _show_prepare(self) -> None:

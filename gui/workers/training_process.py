@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.errors import UserError
-from core.progress import CancelToken, Progress
+from core.progress import CancelToken, Progress, run_to_end
 from gui.workers.helper_process import spawn_helper
 from gui.workers.priority import BACKGROUND_NICE, background_priority
 from training.runs import RunRequest, RunStart
@@ -93,17 +93,8 @@ def _serve(conn: Any, request: RunRequest, device: str, nice: int) -> None:  # t
             resumed_from=session.resumed_from,
             run_dir=request.out,
         )))
-        stream = session.stream(stop)
-        try:
-            while True:
-                try:
-                    item = next(stream)
-                except StopIteration as end:
-                    _send(conn, ("result", end.value))
-                    return
-                _send(conn, ("step", item.payload))
-        finally:
-            stream.close()
+        result = run_to_end(session.stream(stop), lambda item: _send(conn, ("step", item.payload)))
+        _send(conn, ("result", result))
     except UserError as err:
         try:
             pickle.dumps(err)

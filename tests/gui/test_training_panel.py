@@ -258,6 +258,35 @@ def test_a_run_folder_that_holds_a_run_is_read_back_and_resumed(controller, qtbo
     assert dialogs.errors == []
 
 
+def test_quitting_the_app_while_training_stops_the_run_with_a_checkpoint(controller, qtbot, prepared, tmp_path):
+    from core.checkpoint import load_checkpoint
+    from training.runs import latest_checkpoint
+
+    training, model = controller.training, controller.training.model
+    run_dir = tmp_path / "run"
+    setup_tiny_run(training, prepared[0], run_dir)
+    training.start()
+    qtbot.waitUntil(lambda: model.run.step >= 2, timeout=90_000)
+    reached = model.run.step
+    controller.shutdown()
+    checkpoint = latest_checkpoint(run_dir)
+    assert checkpoint is not None and checkpoint.exists()
+    assert load_checkpoint(checkpoint).train_state["step"] >= reached
+
+
+def test_a_run_folder_whose_config_cannot_be_read_says_so(controller, qtbot, tmp_path):
+    from gui.views.training_panel import TrainingPanel
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.yaml").write_text("model: [not, a, mapping\n")
+    panel = TrainingPanel(controller.training.model)
+    qtbot.addWidget(panel)
+    controller.training.set("run_dir", str(run_dir))
+    qtbot.waitUntil(lambda: controller.training.model.run_summary is not None, timeout=30_000)
+    assert "Its config.yaml cannot be read" in panel.run_info.text()
+
+
 def test_a_dataset_the_trainer_cannot_use_gives_the_core_message_and_start_stays_possible(
     controller, qtbot, dialogs, tmp_path
 ):
