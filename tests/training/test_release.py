@@ -45,3 +45,14 @@ def test_a_file_that_is_not_a_checkpoint_exits_2_with_one_line(tmp_path: Path, c
     assert main([str(bad), "-o", str(tmp_path / "out.pt")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err and not (tmp_path / "out.pt").exists()
+
+
+def test_weights_that_do_not_fit_their_config_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import replace
+
+    config = ModelConfig.tiny(64)
+    other = replace(config, output_convs=config.output_convs + 1)
+    foreign = save_checkpoint(tmp_path / "foreign.pt", other, Generator(config))
+    assert main([str(foreign), "-o", str(tmp_path / "out.pt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and not (tmp_path / "out.pt").exists()
