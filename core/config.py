@@ -121,6 +121,9 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
+#: Channels of the local parts' canvas (`core.networks.local.paste_regions`): RGB + coverage.
+LOCAL_CANVAS_CHANNELS = 4
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything that fixes the generator's and discriminators' shapes.
@@ -191,7 +194,7 @@ class ModelConfig:
     @property
     def guide_channels(self) -> int:
         """Channels the fusion stages read beside their features: the local canvas (+ warped source)."""
-        return 4 + (3 if self.warp_source else 0)
+        return LOCAL_CANVAS_CHANNELS + (3 if self.warp_source else 0)
 
     @property
     def feature_size(self) -> int:

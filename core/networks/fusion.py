@@ -24,12 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.config import ModelConfig
+from core.config import LOCAL_CANVAS_CHANNELS, ModelConfig
 from core.networks.aan import AdaptiveNorm
 from core.networks.blocks import conv2d
 
 Modulation = tuple[torch.Tensor, torch.Tensor]
-LOCAL_CHANNELS = 4  # the guide canvas: the local parts' RGB + coverage, then (warp_source) the warped source
 MASK_BIAS = 4.0  # the blending mask starts at sigmoid(4) ~ 0.98 on the warped source
 
 
@@ -80,7 +79,7 @@ class OutputStage(nn.Module):
         if not self.blend:
             return torch.tanh(out)
         mask = torch.sigmoid(out[:, 3:])
-        warped_source = local[:, LOCAL_CHANNELS : LOCAL_CHANNELS + 3]
+        warped_source = local[:, LOCAL_CANVAS_CHANNELS : LOCAL_CANVAS_CHANNELS + 3]  # after the canvas
         return mask * warped_source + (1 - mask) * torch.tanh(out[:, :3])
 
 
