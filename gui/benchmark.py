@@ -141,7 +141,6 @@ def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, wor
     from gui.controllers.export import ExportSettings
     from gui.models.specs import ModelChoice
     from gui.probe import GapProbe
-    from resources import default_checkpoint
 
     app, dialogs, controller, window = open_window(workdir)
     spin_for(app, 0.3)
@@ -149,18 +148,11 @@ def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, wor
     out: dict = {}
 
     # (a) model loading (torch import, dlib's model, network construction)
-    if checkpoint is None and default_checkpoint() is not None:
-        checkpoint = default_checkpoint()
-    if checkpoint is not None:
-        choice, model_note = ModelChoice.file(checkpoint), f"checkpoint {checkpoint}"
-    else:
-        path = workdir / "untrained-tiny256.pt"
-        _save_untrained(path, 256)
-        choice = ModelChoice.file(path)
-        model_note = "UNTRAINED tiny network, 256 px, random weights (explicit: no trained checkpoint here)"
+    path, untrained = _preview_checkpoint(checkpoint, workdir)
+    model_note = f"checkpoint {path}" if untrained is None else f"{untrained} (explicit: no trained checkpoint here)"
     probe.start()
     began = time.perf_counter()
-    controller.model.choose(choice)
+    controller.model.choose(ModelChoice.file(path))
     spin_until(app, lambda: controller.model_state.status in ("ready", "error"), 180)
     out["model_load_s"] = round(time.perf_counter() - began, 2)
     out["gap_model_load"] = probe.stop().as_dict()
@@ -182,33 +174,21 @@ def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, wor
     spin_until(app, lambda: controller.scene.ready and controller.preview_model.result is not None, 120)
 
     # (c) scrubbing: each seek goes to a frame never rendered; time until it is on screen
-    shown: dict[int, float] = {}
-    controller.preview.resultShown.connect(lambda frame, _ms: shown.setdefault(frame, time.perf_counter()))
-    rng = random.Random(0)
-    frames = rng.sample(range(1, controller.scene.frame_count), scrubs)
-    latencies, render_ms = [], []
+    frames = random.Random(0).sample(range(1, controller.scene.frame_count), scrubs)
+    render_ms: list[float] = []  # every result rendered from here on, the drag below included
     controller.preview_model.resultChanged.connect(
         lambda: render_ms.append(controller.preview_model.result.render_ms) if controller.preview_model.result else None
     )
     probe.start()
-    for frame in frames:
-        spin_for(app, 0.05)
-        asked = time.perf_counter()
-        controller.playback.seek(frame)
-        if spin_until(app, lambda f=frame: f in shown, 30):
-            latencies.append((shown[frame] - asked) * 1000)
+    latencies = _scrub(app, controller, frames, pause_s=0.05)
     # then drag across the timeline quickly (stale requests are dropped)
     for frame in range(0, controller.scene.frame_count, 3):
         controller.playback.seek(frame)
         spin_for(app, 0.02)
     spin_until(app, lambda: controller.preview_model.pending_frame is None, 30)
     out["gap_preview"] = probe.stop().as_dict()
-    latencies.sort()
     out["scrub_latency_ms"] = {
-        "median": round(statistics.median(latencies), 1),
-        "p90": round(latencies[int(0.9 * (len(latencies) - 1))], 1),
-        "worst": round(latencies[-1], 1),
-        "n": len(latencies),
+        **_latency_stats(latencies),
         "resolution": info.resolution,
         "render_only_median_ms": round(statistics.median(render_ms), 1) if render_ms else None,
         "torch_threads": controller.ctx.engine.threads,
@@ -261,9 +241,8 @@ def training_figures(checkpoint: Path | None, seconds: float, scrubs: int, data_
     """The training panel beside the preview: UI-thread gaps and training speed, phase by phase."""
     from gui.controllers import training as training_module
     from gui.models.specs import ModelChoice
-    from gui.models.training import CONFIGS_DIR
     from gui.probe import GapProbe
-    from resources import default_checkpoint
+    from gui.scenes import configure_training, megamind_footage
 
     if data_workers is not None:
         training_module.APP_DATA_WORKERS = data_workers
@@ -275,14 +254,8 @@ def training_figures(checkpoint: Path | None, seconds: float, scrubs: int, data_
     probe = GapProbe(5)
     out: dict = {"data_workers": training_module.APP_DATA_WORKERS}
 
-    if checkpoint is None and default_checkpoint() is not None:
-        checkpoint = default_checkpoint()
-    if checkpoint is None:
-        checkpoint = workdir / "untrained-tiny256.pt"
-        _save_untrained(checkpoint, 256)
-        out["preview_model"] = "UNTRAINED tiny network, 256 px, random weights"
-    else:
-        out["preview_model"] = str(checkpoint)
+    checkpoint, untrained = _preview_checkpoint(checkpoint, workdir)
+    out["preview_model"] = untrained or str(checkpoint)
     controller.model.choose(ModelChoice.file(checkpoint))
     controller.source.open(SHARED / "obama.jpg")
     controller.driving.open(SHARED / "Megamind.avi")
@@ -297,14 +270,8 @@ def training_figures(checkpoint: Path | None, seconds: float, scrubs: int, data_
     out["gap_scrub_without_training"] = probe.stop().as_dict()
 
     # (b) preparing a dataset (the face detector runs in its helper process)
-    footage = workdir / "footage" / "megamind"
-    footage.mkdir(parents=True)
-    (footage / "talk.avi").symlink_to(SHARED / "Megamind.avi")
-    training.apply_config_file(CONFIGS_DIR / "tiny.yaml")
-    for name, value in (("raw_dir", str(footage.parent)), ("dataset_dir", str(workdir / "dataset")), ("prep_size", 64),
-                        ("prep_every", 2), ("prep_max_frames", 60), ("run_dir", str(workdir / "run")),
-                        ("steps", 1_000_000), ("sample_every", 20), ("checkpoint_every", 100)):
-        training.set(name, value)
+    configure_training(training, megamind_footage(workdir), workdir,
+                       steps=1_000_000, sample_every=20, checkpoint_every=100)
     probe.start()
     began = time.perf_counter()
     training.prepare_dataset()
@@ -367,6 +334,27 @@ def training_figures(checkpoint: Path | None, seconds: float, scrubs: int, data_
     return out
 
 
+UNTRAINED_NOTE = "UNTRAINED tiny network, 256 px, random weights"
+
+
+def _preview_checkpoint(checkpoint: Path | None, workdir: Path) -> tuple[Path, str | None]:
+    """(path, note): `checkpoint`, else the bundled demo model, else an untrained tiny 256 px network
+    saved in `workdir`; `note` is UNTRAINED_NOTE for the latter and None for a real checkpoint."""
+    from resources import default_checkpoint
+
+    if checkpoint is None:
+        checkpoint = default_checkpoint()
+    if checkpoint is not None:
+        return checkpoint, None
+    path = workdir / "untrained-tiny256.pt"
+    _save_untrained(path, 256)
+    return path, UNTRAINED_NOTE
+
+
+def _machine() -> dict:
+    return {"cpus": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()]}
+
+
 def _save_untrained(path: Path, resolution: int) -> None:
     """Write an untrained tiny checkpoint in a child process: this process must not import torch
     before the app does (that is part of what is measured)."""
@@ -412,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         "ui_gap_ms<=50 (analysis, preview, export)": max(gaps.values()) <= 50,
         "scrub_latency_ms<=200 (median)": result["scrub_latency_ms"]["median"] <= 200,
     }
-    result["machine"] = {"cpus": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()]}
+    result["machine"] = _machine()
     if not args.json:
         lv = result["launch_to_visible"]
         print(f"launch to visible: median {lv['median_s']} s (runs {lv['runs_s']})")
@@ -438,7 +426,7 @@ def training_main(args: argparse.Namespace) -> int:
         "ui_gap_ms<=50 (while training: alone, scrubbing, playing, pause/resume/stop)":
             max(result[f"gap_{p}"]["worst_ms"] for p in phases) <= 50,
     }
-    result["machine"] = {"cpus": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()]}
+    result["machine"] = _machine()
     if not args.json:
         for key in ("scrub_without_training", "prepare", "start", *phases):
             gap = result[f"gap_{key}"]

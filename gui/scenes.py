@@ -51,24 +51,56 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def screenshot_scene(args: argparse.Namespace) -> int:
-    from PySide6.QtCore import QTimer
-
+def _open_window(size: str):
+    """(app, controller, window): the real main window with Qt dialogs and fresh settings (the same
+    scene each time), resized to `size` ("WxH") but not shown yet."""
     from gui.app import create_application
-    from gui.controllers.app import AppController, StartupRequest
+    from gui.controllers.app import AppController
     from gui.models.settings import AppSettings
-    from gui.models.specs import ModelChoice
     from gui.views.main_window import MainWindow
     from gui.views.qt_dialogs import QtDialogs
-    from resources import default_checkpoint
 
     app = create_application()
     dialogs = QtDialogs()
     controller = AppController(dialogs, AppSettings(), device="cpu")  # fresh settings: the same scene each time
     window = MainWindow(controller)
     dialogs.parent = window
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = (int(v) for v in size.lower().split("x"))
     window.resize(width, height)
+    return app, controller, window
+
+
+def megamind_footage(workdir: Path) -> Path:
+    """`workdir/footage`, holding Megamind.avi (linked) in a `megamind` subfolder: footage to prepare."""
+    footage = workdir / "footage"
+    (footage / "megamind").mkdir(parents=True, exist_ok=True)
+    link = footage / "megamind" / "talk.avi"
+    if not link.exists():
+        link.symlink_to(SHARED_DATA / "Megamind.avi")
+    return footage
+
+
+def configure_training(training, footage: Path, workdir: Path, **overrides) -> None:
+    """Set the training controller to `tiny.yaml` with a small 64 px dataset prepared from `footage`
+    into `workdir/dataset` and the run in `workdir/run`; `overrides` (e.g. steps=...) are set last.
+    Imports no torch: the benchmark uses it too."""
+    from gui.models.training import CONFIGS_DIR
+
+    training.apply_config_file(CONFIGS_DIR / "tiny.yaml")
+    for name, value in (("raw_dir", str(footage)), ("dataset_dir", str(workdir / "dataset")),
+                        ("prep_size", 64), ("prep_every", 2), ("prep_max_frames", 60),
+                        ("run_dir", str(workdir / "run")), *overrides.items()):
+        training.set(name, value)
+
+
+def screenshot_scene(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QTimer
+
+    from gui.controllers.app import StartupRequest
+    from gui.models.specs import ModelChoice
+    from resources import default_checkpoint
+
+    app, controller, window = _open_window(args.size)
     window.actions_by_name["side_by_side"].setChecked(args.side_by_side)
     window.actions_by_name["landmarks"].setChecked(args.landmarks)
     window.source_panel.landmarks.setChecked(args.landmarks)
@@ -125,30 +157,13 @@ def training_scene(args: argparse.Namespace) -> int:
 
     from PySide6.QtCore import Qt, QTimer
 
-    from gui.app import create_application
-    from gui.controllers.app import AppController, StartupRequest
-    from gui.models.settings import AppSettings
+    from gui.controllers.app import StartupRequest
     from gui.models.specs import ModelChoice
-    from gui.models.training import CONFIGS_DIR
-    from gui.views.main_window import MainWindow
-    from gui.views.qt_dialogs import QtDialogs
     from resources import default_checkpoint
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reenact-training-scene-"))
-    footage = args.footage
-    if footage is None:
-        footage = workdir / "footage"
-        (footage / "megamind").mkdir(parents=True, exist_ok=True)
-        link = footage / "megamind" / "talk.avi"
-        if not link.exists():
-            link.symlink_to(SHARED_DATA / "Megamind.avi")
-    app = create_application()
-    dialogs = QtDialogs()
-    controller = AppController(dialogs, AppSettings(), device="cpu")
-    window = MainWindow(controller)
-    dialogs.parent = window
-    width, height = (int(v) for v in args.size.lower().split("x"))
-    window.resize(width, height)
+    footage = args.footage or megamind_footage(workdir)
+    app, controller, window = _open_window(args.size)
     window.show()
     window.docks["Training"].raise_()
     window.resizeDocks([window.docks["Training"]], [args.dock_width], Qt.Orientation.Horizontal)
@@ -163,11 +178,7 @@ def training_scene(args: argparse.Namespace) -> int:
         controller.driving.open(SHARED_DATA / "Megamind.avi")
         controller.document.set_current_frame(60)
         controller.document.mark_saved()
-        training.apply_config_file(CONFIGS_DIR / "tiny.yaml")
-        for name, value in (("raw_dir", str(footage)), ("dataset_dir", str(workdir / "dataset")),
-                            ("prep_size", 64), ("prep_every", 2), ("prep_max_frames", 60),
-                            ("run_dir", str(workdir / "run")), ("batch_size", 4), ("sample_every", 20)):
-            training.set(name, value)
+        configure_training(training, footage, workdir, batch_size=4, sample_every=20)
         training.prepare_dataset()
 
     def prepared(status: str) -> None:
