@@ -32,6 +32,7 @@ from gui.models.training import (
     PrepareReport,
     TrainingModel,
     TrainingTick,
+    count_noun,
 )
 from gui.workers import Job, JobFailure, JobHandle
 from gui.workers.priority import background_priority
@@ -55,10 +56,6 @@ def data_workers(device_request: str, environment: Environment | None) -> int | 
     if device_request == "cpu" or environment is None or environment.gpus == 0:
         return APP_DATA_WORKERS
     return None
-
-#: The setup fields a run's config provides when a run folder is opened (TrainingSetup <- TrainConfig).
-_FROM_TRAIN_CONFIG = ("batch_size", "steps", "lr_generator", "lr_discriminator", "checkpoint_every",
-                      "sample_every", "perceptual_fallback")
 
 
 # ---------------------------------------------------------------------- work (runs on the training lane)
@@ -177,10 +174,6 @@ def training_work(request: RunRequest, device: str, stop: CancelToken, inbox: qu
     return work
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _numbered(run_dir: Path, step: int) -> Path:
     """The numbered checkpoint of `step` (a name that says the step), else the rolling latest."""
     from training.runs import latest_checkpoint
@@ -284,11 +277,8 @@ class TrainingController(QObject):
             if not quiet:
                 self.ctx.dialogs.show_error("Cannot use this config", f"{Path(path).name}: {err}")
             return False
-        self.model.set_setup(self.model.setup.changed(
-            config_path=str(path), resolution=model.resolution,
-            **{name: getattr(train, name) for name in _FROM_TRAIN_CONFIG},
-            vgg_weights=train.vgg_weights or self.model.setup.vgg_weights,
-        ))
+        setup = self.model.setup
+        self.model.set_setup(setup.with_configs(model, train, setup.vgg_weights, config_path=str(path)))
         return True
 
     def inspect_run(self) -> JobHandle | None:
@@ -310,12 +300,7 @@ class TrainingController(QObject):
         self.model.show_run(summary, sample)
         if summary.config is not None and summary.holds_run:
             model, train = summary.config
-            setup = self.model.setup.changed(
-                resolution=model.resolution,
-                **{name: getattr(train, name) for name in _FROM_TRAIN_CONFIG},
-                vgg_weights=train.vgg_weights or "",
-            )
-            self.model.set_setup(setup)
+            self.model.set_setup(self.model.setup.with_configs(model, train, ""))
 
     # -- dataset --------------------------------------------------------------------------------------------
     def prepare_dataset(self) -> JobHandle | None:
@@ -363,8 +348,8 @@ class TrainingController(QObject):
             self._prepare_ended("No usable clip: nothing to train on.")
             return
         skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
-        self._prepare_ended(f"Dataset ready: {_count(report.clips, 'clip')}, {_count(report.frames, 'frame')}"
-                            f"{skipped}.")
+        self._prepare_ended(f"Dataset ready: {count_noun(report.clips, 'clip')}, "
+                            f"{count_noun(report.frames, 'frame')}{skipped}.")
 
     def _prepare_failed(self, failure: JobFailure) -> None:
         self.ctx.report("Could not prepare the dataset", failure)

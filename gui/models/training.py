@@ -5,7 +5,6 @@ No widgets and no torch here: the controller fills it from worker results, the p
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +42,11 @@ CURVES: tuple[tuple[str, str], ...] = (
 )
 GENERATOR_CURVES = ("g_total", "g_l1", "g_perceptual", "g_local")
 DISCRIMINATOR_CURVES = ("d_landmark", "d_identity")
+
+#: The `TrainingSetup` fields that are also `TrainConfig` fields: filled from a run config, and passed
+#: as they are to the `RunRequest`.
+TRAIN_FIELDS = ("batch_size", "steps", "lr_generator", "lr_discriminator", "checkpoint_every", "sample_every",
+                "perceptual_fallback")
 
 PERCEPTUAL_LABELS = {
     "vgg19": "VGG19 perceptual (the paper's losses)",
@@ -171,6 +175,13 @@ class TrainingSetup:
     def changed(self, **changes: Any) -> TrainingSetup:
         return replace(self, **changes)
 
+    def with_configs(self, model: Any, train: Any, vgg_default: str, **changes: Any) -> TrainingSetup:
+        """This setup with the fields of a run config (`ModelConfig`, `TrainConfig`); the VGG19 file is the
+        config's, else `vgg_default`."""
+        fields_ = {name: getattr(train, name) for name in TRAIN_FIELDS}
+        vgg_weights = train.vgg_weights or vgg_default
+        return replace(self, resolution=model.resolution, **fields_, vgg_weights=vgg_weights, **changes)
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -221,7 +232,6 @@ class RunState:
     sample: QImage | None = None
     sample_step: int | None = None
     holdout_l1: float | None = None
-    started_at: float | None = None
     message: str = ""
     history: LossHistory = field(default_factory=LossHistory)
 
@@ -294,15 +304,14 @@ class TrainingModel(QObject):
         if sample is not None and summary.sample is not None:
             run.sample = sample
             run.sample_step = _step_of(summary.sample)
-        self.run = run
-        self.runChanged.emit()
-        self.curvesChanged.emit()
-        self.sampleChanged.emit()
-        self.progressChanged.emit()
+        self._replace_run(run)
 
     def clear_run(self, run_dir: Path | None) -> None:
         self.run_summary = None
-        self.run = RunState(run_dir=run_dir)
+        self._replace_run(RunState(run_dir=run_dir))
+
+    def _replace_run(self, run: RunState) -> None:
+        self.run = run
         self.runChanged.emit()
         self.curvesChanged.emit()
         self.sampleChanged.emit()
@@ -318,7 +327,6 @@ class TrainingModel(QObject):
         run.step, run.total = event.step, event.total
         run.perceptual, run.device = event.perceptual, event.device
         run.steps_per_s = 0.0
-        run.started_at = time.perf_counter()
         self.curvesChanged.emit()
         self.progressChanged.emit()
 
@@ -363,13 +371,7 @@ class TrainingModel(QObject):
             config=None if resume else Path(s.config_path),
             resume="" if resume else None,
             resolution=None if resume else s.resolution,
-            steps=s.steps,
-            batch_size=s.batch_size,
-            lr_generator=s.lr_generator,
-            lr_discriminator=s.lr_discriminator,
-            checkpoint_every=s.checkpoint_every,
-            sample_every=s.sample_every,
-            perceptual_fallback=s.perceptual_fallback,
+            **{name: getattr(s, name) for name in TRAIN_FIELDS},
             vgg_weights=s.vgg_weights or None,
             threads=threads,
             num_workers=num_workers,
@@ -423,6 +425,11 @@ def _step_of(sample: Path) -> int | None:
         return int(sample.stem.split("_")[-1])
     except ValueError:
         return None
+
+
+def count_noun(n: int, noun: str) -> str:
+    """"1 clip", "3 clips"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def format_duration(seconds: float) -> str:

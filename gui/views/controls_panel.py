@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -23,7 +22,7 @@ from core.config import RenderOptions
 from gui.models.document import Document
 from gui.models.model_state import ModelState
 from gui.views.icons import icon
-from gui.views.widgets import Badge, SliderField
+from gui.views.widgets import Badge, SliderField, form_group, scroll_area, wrap
 
 
 class ControlsPanel(QScrollArea):
@@ -38,11 +37,8 @@ class ControlsPanel(QScrollArea):
     def __init__(self, document: Document, model_state: ModelState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document, self.model_state = document, model_state
-        self.setWidgetResizable(True)
-        self.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
-        self.setWidget(body)
+        scroll_area(body, self)
 
         # Motion
         self.strength = SliderField()
@@ -77,24 +73,19 @@ class ControlsPanel(QScrollArea):
         ref_buttons.addWidget(self.use_current)
         ref_buttons.addWidget(self.automatic)
         ref_buttons.addStretch(1)
-        motion = QGroupBox("MOTION")
-        form = QFormLayout(motion)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        motion, form = form_group("MOTION", align_labels=False)
         form.addRow("Strength", self.strength)
         form.addRow("Identity adaptation", self.identity)
-        form.addRow("Motion", _wrap(mode_row))
+        form.addRow("Motion", wrap(mode_row))
         form.addRow("Reference", self.reference_label)
-        form.addRow("", _wrap(ref_buttons))
+        form.addRow("", wrap(ref_buttons))
 
         # Smoothing and output
         self.smoothing = SliderField()
         self.smoothing.setToolTip("Temporal smoothing of the driving landmarks: more is steadier, less is snappier")
         self.paste_back = QCheckBox("Paste back into the full photo")
         self.paste_back.setToolTip("Show (and export) the face pasted into the whole portrait instead of the face crop")
-        finish = QGroupBox("FINISH")
-        finish_form = QFormLayout(finish)
-        finish_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        finish, finish_form = form_group("FINISH", wrap_rows=False, align_labels=False)
         finish_form.addRow("Smoothing", self.smoothing)
         finish_form.addRow(self.paste_back)
 
@@ -193,9 +184,3 @@ class ControlsPanel(QScrollArea):
             self.model_details.setText("Nothing can be rendered until a trained checkpoint is loaded.")
         self.demo_action.setEnabled(demo_available())
         self.unload_action.setEnabled(info is not None)
-
-
-def _wrap(layout) -> QWidget:
-    widget = QWidget()
-    widget.setLayout(layout)
-    return widget

@@ -32,6 +32,7 @@ from gui.controllers.export import (
     with_format,
 )
 from gui.views.icons import icon
+from gui.views.widgets import wrap
 
 SIZES = (("Native size", None), ("512 px (longest side)", 512), ("1024 px (longest side)", 1024), ("1920 px (longest side)", 1920))
 
@@ -103,11 +104,11 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Format", self.format)
-        form.addRow("Save to", _wrap(path_row))
-        form.addRow("Frames", _wrap(range_row))
-        form.addRow("Framing", _wrap(framing))
+        form.addRow("Save to", wrap(path_row))
+        form.addRow("Frames", wrap(range_row))
+        form.addRow("Framing", wrap(framing))
         form.addRow("Size", self.size)
-        form.addRow("Quality", _wrap(quality_row))
+        form.addRow("Quality", wrap(quality_row))
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -233,10 +234,3 @@ class ExportDialog(QDialog):
         if self.controller.running:
             self.controller.cancel()
         super().reject()
-
-
-def _wrap(layout) -> QWidget:
-    widget = QWidget()
-    layout.setContentsMargins(0, 0, 0, 0)
-    widget.setLayout(layout)
-    return widget

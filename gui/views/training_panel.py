@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -32,7 +31,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QTabWidget,
@@ -42,9 +40,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme
-from gui.models.training import CONFIGS_DIR, PERCEPTUAL_LABELS, TrainingModel, format_duration
+from gui.models.training import CONFIGS_DIR, PERCEPTUAL_LABELS, TrainingModel, count_noun, format_duration
 from gui.views.icons import icon
-from gui.views.widgets import Badge, SliderField
+from gui.views.widgets import Badge, SliderField, form_group, scroll_area, wrap
 
 STATUS_BADGES = {
     "idle": ("Ready", "info"),
@@ -59,6 +57,9 @@ STATUS_BADGES = {
 }
 RESOLUTIONS = (64, 128, 256, 512)
 SAMPLE_COLUMNS = ("source", "driving", "result", "ground truth")
+#: The setup fields edited in a spin box (the widget has the field's name).
+SPIN_FIELDS = ("prep_size", "prep_every", "prep_max_frames", "batch_size", "steps", "checkpoint_every",
+               "sample_every", "gpus")
 
 
 class PathField(QWidget):
@@ -218,15 +219,6 @@ class SampleGrid(QWidget):
         p.end()
 
 
-def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
-    box = QGroupBox(title)
-    form = QFormLayout(box)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    return box, form
-
-
 def _hint(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setObjectName("Hint")
@@ -245,15 +237,6 @@ def _spin(minimum: int, maximum: int, step: int = 1, special: str = "") -> QSpin
     if special:
         spin.setSpecialValueText(special)
     return spin
-
-
-def _scroll(body: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setWidget(body)
-    return area
 
 
 class TrainingPanel(QWidget):
@@ -276,17 +259,16 @@ class TrainingPanel(QWidget):
         self._build_header()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(_scroll(self._build_setup()), "Setup")
-        self.tabs.addTab(_scroll(self._build_monitor()), "Monitor")
+        self.tabs.addTab(scroll_area(self._build_setup()), "Setup")
+        self.tabs.addTab(scroll_area(self._build_monitor()), "Monitor")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
         layout.setSpacing(6)
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
+        self._buttons_checkpoint: Path | None = None  # the run's checkpoint when the buttons were last shown
         self._connect()
-        self._clock = QTimer(self)  # the ETA and elapsed time move on between steps
-        self._clock.setInterval(1000)
-        self._clock.timeout.connect(self._show_progress)
+        self._fill_presets()
         model.setupChanged.connect(self._show_setup)
         model.statusChanged.connect(self._status_changed)
         model.progressChanged.connect(self._show_progress)
@@ -300,6 +282,7 @@ class TrainingPanel(QWidget):
         self._show_run()
         self._show_prepare()
         self._status_changed(model.status)
+        self._show_progress()
         self._show_sample()
 
     # -- building ------------------------------------------------------------------------------------------
@@ -367,13 +350,13 @@ class TrainingPanel(QWidget):
         prep_buttons.setContentsMargins(0, 0, 0, 0)
         prep_buttons.addWidget(self.prepare_button, 1)
         prep_buttons.addWidget(self.cancel_prepare)
-        data_box, data = _group("DATASET")
+        data_box, data = form_group("DATASET")
         data.addRow("Footage", self.raw_dir)
         data.addRow("Dataset", self.dataset_dir)
         data.addRow("Crop size", self.prep_size)
         data.addRow("Every n-th frame", self.prep_every)
         data.addRow("Frames per video", self.prep_max_frames)
-        data.addRow(_wrap(prep_buttons))
+        data.addRow(wrap(prep_buttons))
         data.addRow(self.prepare_progress)
         data.addRow(self.prepare_report)
 
@@ -382,7 +365,7 @@ class TrainingPanel(QWidget):
         self.run_dir.setToolTip("Receives config.yaml, log.jsonl, samples/ and checkpoints/; a folder that "
                                 "holds a run is resumed")
         self.run_info = _hint()
-        run_box, run = _group("RUN")
+        run_box, run = form_group("RUN")
         run.addRow("Run folder", self.run_dir)
         run.addRow(self.run_info)
 
@@ -406,7 +389,7 @@ class TrainingPanel(QWidget):
         self.sample_every = _spin(0, 10_000_000, 10, "never")
         self.sample_every.setSuffix(" steps")
         self.sample_every.setToolTip("Render the sample grid every N steps (saved in samples/ and shown here)")
-        model_box, form = _group("MODEL AND OPTIMISER")
+        model_box, form = form_group("MODEL AND OPTIMISER")
         form.addRow("Config", self.preset)
         form.addRow("Resolution", self.resolution)
         form.addRow("Batch size", self.batch_size)
@@ -424,7 +407,7 @@ class TrainingPanel(QWidget):
                                  "distance instead: NOT the paper's losses (recorded in the log and checkpoints)")
         self.vgg_file = PathField("VGG19 weights (default: torch hub cache)", "Choose vgg19-dcbb9e9d.pth", "file",
                                   "PyTorch weights (*.pth *.pt);;All files (*)")
-        loss_box, loss = _group("PERCEPTUAL LOSS")
+        loss_box, loss = form_group("PERCEPTUAL LOSS")
         loss.addRow(self.vgg_status)
         loss.addRow(self.fallback)
         loss.addRow("Weights", self.vgg_file)
@@ -438,7 +421,7 @@ class TrainingPanel(QWidget):
         self.command.setFixedHeight(92)
         self.command.setToolTip("Run this in a terminal, in the app's folder: the panel does not launch it")
         self.copy_command = QPushButton("Copy command")
-        gpu_box, gpu = _group("SEVERAL GPUS")
+        gpu_box, gpu = form_group("SEVERAL GPUS")
         gpu.addRow(self.gpu_info)
         gpu.addRow("GPUs", self.gpus)
         gpu.addRow(self.command)
@@ -519,8 +502,7 @@ class TrainingPanel(QWidget):
         for name in ("raw_dir", "dataset_dir", "run_dir"):
             getattr(self, name).pathEdited.connect(lambda text, n=name: self.edited.emit(n, text))
         self.vgg_file.pathEdited.connect(lambda text: self.edited.emit("vgg_weights", text))
-        for name in ("prep_size", "prep_every", "prep_max_frames", "batch_size", "steps", "checkpoint_every",
-                     "sample_every", "gpus"):
+        for name in SPIN_FIELDS:
             getattr(self, name).valueChanged.connect(lambda value, n=name: self.edited.emit(n, int(value)))
         self.lr_generator.valueEdited.connect(lambda v: self.edited.emit("lr_generator", v))
         self.lr_discriminator.valueEdited.connect(lambda v: self.edited.emit("lr_discriminator", v))
@@ -567,8 +549,7 @@ class TrainingPanel(QWidget):
         self.dataset_dir.set_path(s.dataset_dir)
         self.run_dir.set_path(s.run_dir)
         self.vgg_file.set_path(s.vgg_weights)
-        for name in ("prep_size", "prep_every", "prep_max_frames", "batch_size", "steps", "checkpoint_every",
-                     "sample_every", "gpus"):
+        for name in SPIN_FIELDS:
             getattr(self, name).setValue(getattr(s, name))
         self.lr_generator.set_value(s.lr_generator)
         self.lr_discriminator.set_value(s.lr_discriminator)
@@ -577,7 +558,7 @@ class TrainingPanel(QWidget):
             self.resolution.addItem(f"{s.resolution} px", s.resolution)
             index = self.resolution.count() - 1
         self.resolution.setCurrentIndex(index)
-        self._fill_presets(s.config_path)
+        self._select_preset(s.config_path)
         self.fallback.setChecked(s.perceptual_fallback == "l1")
         for widget in widgets:
             widget.blockSignals(False)
@@ -586,16 +567,22 @@ class TrainingPanel(QWidget):
         self._show_buttons()
         self._show_run_info()
 
-    def _fill_presets(self, current: str) -> None:
-        self.preset.clear()
-        files = sorted(CONFIGS_DIR.glob("*.yaml"))
-        if current and Path(current) not in files:
-            files.append(Path(current))
-        for path in files:
-            self.preset.addItem(path.name, str(path))
-            self.preset.setItemData(self.preset.count() - 1, _first_comment(path) or str(path), Qt.ItemDataRole.ToolTipRole)
+    def _fill_presets(self) -> None:
+        """The shipped run configs, then "Other file…" (once; the user's own files join when chosen)."""
+        for path in sorted(CONFIGS_DIR.glob("*.yaml")):
+            self._add_preset(self.preset.count(), str(path))
         self.preset.addItem("Other file…", "")
+
+    def _add_preset(self, index: int, path: str) -> None:
+        self.preset.insertItem(index, Path(path).name, path)
+        self.preset.setItemData(index, _first_comment(Path(path)) or path, Qt.ItemDataRole.ToolTipRole)
+
+    def _select_preset(self, current: str) -> None:
+        """Show the setup's config file, adding it (before "Other file…") when it is the user's own."""
         index = self.preset.findData(current)
+        if index < 0 and current:
+            index = self.preset.count() - 1
+            self._add_preset(index, current)
         self.preset.setCurrentIndex(max(index, 0))
 
     def _preset_chosen(self, index: int) -> None:
@@ -612,16 +599,11 @@ class TrainingPanel(QWidget):
         self._show_run_info()
         text, level = STATUS_BADGES.get(status, (status, "info"))
         self.badge.set_badge(text, level, "")
-        if status == "running":
-            self._clock.start()
-        else:
-            self._clock.stop()
         busy = self.model.busy
         for box in self.setup_boxes:
             box.setEnabled(not busy)
         self._show_buttons()
-        self._show_progress()
-        self._show_losses_in_use()
+        self._show_losses_in_use()  # the run's progress follows: `set_status` emits progressChanged
 
     def _show_buttons(self) -> None:
         model = self.model
@@ -639,7 +621,7 @@ class TrainingPanel(QWidget):
         self.preset.setEnabled(not resumable)
         locked = "A resumed run keeps the network of its checkpoint: choose an empty run folder for a new one"
         self.resolution.setToolTip(locked if resumable else "Side of the generated face crop")
-        checkpoint = model.run.checkpoint
+        checkpoint = self._buttons_checkpoint = model.run.checkpoint
         self.use_checkpoint.setEnabled(checkpoint is not None and status != "stopping")
         self.open_folder.setEnabled(model.run.run_dir is not None or bool(model.setup.run_dir))
         self.prepare_button.setEnabled(not model.busy)
@@ -674,7 +656,8 @@ class TrainingPanel(QWidget):
             self.checkpoint_label.setToolTip(str(run.checkpoint))
         else:
             self.checkpoint_label.setText("No checkpoint yet: pause, stop or the checkpoint interval writes one.")
-        self._show_buttons()
+        if run.checkpoint != self._buttons_checkpoint:
+            self._show_buttons()  # a step wrote the run's first checkpoint: Use this checkpoint, Resume
 
     def _show_losses_in_use(self) -> None:
         run, env, setup = self.model.run, self.model.environment, self.model.setup
@@ -732,12 +715,10 @@ class TrainingPanel(QWidget):
         self._show_buttons()
 
     def _show_run(self) -> None:
+        """A run folder was read: the curves, sample and progress follow (`curvesChanged`, ...)."""
         self._show_run_info()
         self._show_command()
         self._show_buttons()
-        self._show_progress()
-        if self.plot is not None:
-            self.plot.set_history(self.model.run.history)
 
     def _show_run_info(self) -> None:
         model = self.model
@@ -773,9 +754,8 @@ class TrainingPanel(QWidget):
                 self.prepare_progress.setRange(0, 0)
             self.prepare_report.setText(f"Clip {done} of {total}: {message}" if total else message)
         elif report is not None:
-            clips = f"{report.clips} clip{'' if report.clips == 1 else 's'}"
-            frames = f"{report.frames} frame{'' if report.frames == 1 else 's'}"
-            lines = [f"{clips}, {frames} ({report.new_clips} new, {report.reused_clips} done earlier) in "
+            lines = [f"{count_noun(report.clips, 'clip')}, {count_noun(report.frames, 'frame')} "
+                     f"({report.new_clips} new, {report.reused_clips} done earlier) in "
                      f"{report.dataset_dir.name}."]
             if report.skipped:
                 lines.append(f"Skipped {len(report.skipped)}:")
@@ -846,9 +826,3 @@ def _first_comment(path: Path) -> str:
     except OSError:
         return ""
     return ""
-
-
-def _wrap(layout) -> QWidget:
-    widget = QWidget()
-    widget.setLayout(layout)
-    return widget

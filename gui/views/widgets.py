@@ -1,9 +1,20 @@
-"""Small shared widgets: a slider with a numeric field, and the coloured model badge."""
+"""Small shared widgets (a slider with a numeric field, the coloured model badge) and the layout helpers
+the panels share."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QScrollArea,
+    QSlider,
+    QWidget,
+)
 
 from gui import theme
 
@@ -84,3 +95,35 @@ class Badge(QLabel):
             f"QLabel {{ background: {colour}; color: {text_colour}; border-radius: 9px; padding: 2px 10px; "
             "font-weight: 600; }"
         )
+
+
+def wrap(layout: QLayout) -> QWidget:
+    """`layout` in a widget of its own, without margins (a row of a form)."""
+    widget = QWidget()
+    layout.setContentsMargins(0, 0, 0, 0)
+    widget.setLayout(layout)
+    return widget
+
+
+def scroll_area(body: QWidget, area: QScrollArea | None = None) -> QScrollArea:
+    """`body` in a frameless scroll area (`area`, else a new one) that scrolls vertically only."""
+    area = QScrollArea() if area is None else area
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(body)
+    return area
+
+
+def form_group(title: str, wrap_rows: bool = True, align_labels: bool = True
+               ) -> tuple[QGroupBox, QFormLayout]:
+    """A titled group box holding a form whose fields take the width; long rows wrap (`wrap_rows`), and
+    labels sit left, centred on their field (`align_labels`; else the style's alignment)."""
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    if wrap_rows:
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    if align_labels:
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    return box, form
