@@ -135,6 +135,10 @@ class ModelConfig:
 
     resolution: int = 256
     heatmap_variance: float = 3.0  # Gaussian variance in px^2 at 256 px, scaled with resolution
+    # Variance of the flow net's landmark Gaussians in cells^2 of its own grid (R / 2**fusion_blocks);
+    # None: heatmap_variance scaled like the other heatmaps, i.e. sqrt(3) * R / 256 px (0.43 of a cell
+    # at 256 px: nearly single cells). See `flow_heatmap_sigma`.
+    flow_heatmap_variance: float | None = None
     appearance_widths: tuple[int, ...] = (32, 64, 96, 128, 192)
     fusion_widths: tuple[int, ...] = (96, 48, 24)
     flow_widths: tuple[int, ...] = (48, 96, 128, 160)
@@ -180,6 +184,8 @@ class ModelConfig:
             problems.append(f"local_size {self.local_size} must be a multiple of 8, at least 16")
         if not 0 < self.heatmap_variance <= 100:
             problems.append(f"heatmap_variance must be in (0, 100], got {self.heatmap_variance}")
+        if self.flow_heatmap_variance is not None and not 0 < self.flow_heatmap_variance <= 100:
+            problems.append(f"flow_heatmap_variance must be in (0, 100], got {self.flow_heatmap_variance}")
         if self.output_convs < 0:
             problems.append("output_convs cannot be negative")
         if not 1 <= self.discriminator_scales <= 4:
@@ -205,6 +211,19 @@ class ModelConfig:
     def heatmap_sigma(self) -> float:
         """Gaussian sigma in pixels at this resolution (variance 3 at 256 px, as in the paper)."""
         return (self.heatmap_variance**0.5) * self.resolution / 256
+
+    @property
+    def flow_heatmap_sigma(self) -> float:
+        """Sigma in crop pixels of the heatmaps the flow net sees on its coarse grid.
+
+        The paper draws its heatmaps (variance 3 px^2) at the image's own resolution; the flow net here
+        sees them at R/4 or R/8, where the same sigma is under half a cell. With
+        `flow_heatmap_variance` the variance is counted in cells of that grid instead, which keeps the
+        paper's shape of the Gaussian at the resolution the net actually reads.
+        """
+        if self.flow_heatmap_variance is None:
+            return self.heatmap_sigma
+        return (self.flow_heatmap_variance**0.5) * self.resolution / self.feature_size
 
     @classmethod
     def tiny(cls, resolution: int = 64) -> ModelConfig:

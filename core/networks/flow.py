@@ -9,7 +9,10 @@ Choices the paper leaves open:
   256 px would cost over 10 GFLOPs per frame on their own);
 - the offset is the head's output times a learnable gain initialised small (0.05), so training starts
   from a near-identity warp; a zero-initialised head is impossible under spectral norm;
-- warping samples bilinearly with zero padding (outside the source there is no appearance).
+- warping samples bilinearly with zero padding (outside the source there is no appearance);
+- a coarse flow is brought to a finer grid by resampling its *offset* from the identity
+  (`upsample_flow`), never the absolute positions: those would be clamped at the borders (up to
+  1.5 px wrong on the edge rows at 32 -> 128), while a translation's offset is exact everywhere.
 """
 
 from __future__ import annotations
@@ -31,13 +34,37 @@ def identity_grid(batch: int, height: int, width: int, device: torch.device, dty
     return grid.unsqueeze(0).expand(batch, -1, -1, -1)
 
 
-def warp(feature: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Sample `feature` at the backward `flow` (B, 2, h, w), resampled bilinearly to the feature's size."""
-    if flow.shape[-2:] != feature.shape[-2:]:
-        flow = F.interpolate(flow, size=feature.shape[-2:], mode="bilinear", align_corners=False)
-    return F.grid_sample(
-        feature, flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode="zeros", align_corners=False
-    )
+def upsample_flow(flow: torch.Tensor, size: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
+    """A backward flow (B, 2, h, w) on a (H, W) grid: the offset from the identity is resampled.
+
+    Normalised coordinates with align_corners=False are resolution-independent, so the identity of
+    the fine grid plus the resampled offset is the same motion; beyond the coarse grid's outer cell
+    centres the offset is held (a translation stays exact up to the border).
+    """
+    size = (int(size[0]), int(size[1]))
+    if tuple(flow.shape[-2:]) == size:
+        return flow
+    b, _, h, w = flow.shape
+    offset = flow - identity_grid(b, h, w, flow.device, flow.dtype)
+    kwargs = {} if mode == "nearest" else {"align_corners": False}
+    offset = F.interpolate(offset, size=size, mode=mode, **kwargs)
+    return identity_grid(b, size[0], size[1], flow.device, flow.dtype) + offset
+
+
+def warp(feature: torch.Tensor, flow: torch.Tensor, padding: str = "zeros") -> torch.Tensor:
+    """Sample `feature` at the backward `flow` (B, 2, h, w), brought to the feature's size as an offset.
+
+    Sampling runs in float32 whatever the feature's dtype (under bf16 autocast a normalised position
+    would round to a quarter of a pixel at 64 px); the result has the feature's dtype. `padding` is
+    grid_sample's: "zeros" for appearance features (outside the source there is none), "border" for
+    images (a position just outside the crop repeats its edge instead of showing a hole).
+    """
+    with torch.autocast(device_type=feature.device.type, enabled=False):
+        flow = upsample_flow(flow.float(), feature.shape[-2:])
+        sampled = F.grid_sample(
+            feature.float(), flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode=padding, align_corners=False
+        )
+    return sampled.to(feature.dtype)
 
 
 class FlowEstimator(nn.Module):

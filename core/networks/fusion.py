@@ -71,16 +71,19 @@ class OutputStage(nn.Module):
             with torch.no_grad():
                 self.to_rgb.bias[3] = MASK_BIAS
 
-    def forward(self, x: torch.Tensor, local: torch.Tensor, modulation: Modulation, folded: bool) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, local: torch.Tensor, modulation: Modulation, folded: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """RGB in [-1, 1], and the blending mask on the warped source (None without warp_source)."""
         h = self.modulated(x, local, modulation, folded)
         for conv in self.residual:
             h = h + conv(F.leaky_relu(h, 0.2))
         out = self.to_rgb(h)
         if not self.blend:
-            return torch.tanh(out)
+            return torch.tanh(out), None
         mask = torch.sigmoid(out[:, 3:])
         warped_source = local[:, LOCAL_CANVAS_CHANNELS : LOCAL_CANVAS_CHANNELS + 3]  # after the canvas
-        return mask * warped_source + (1 - mask) * torch.tanh(out[:, :3])
+        return mask * warped_source + (1 - mask) * torch.tanh(out[:, :3]), mask
 
 
 class FusionNet(nn.Module):
@@ -102,12 +105,12 @@ class FusionNet(nn.Module):
         local_canvas: torch.Tensor,
         modulations: list[Modulation],
         folded: bool = False,
-    ) -> torch.Tensor:
-        """warped F_a (B, C_0, h, w), guide canvas (B, 4 or 7, R, R), Theta (or its folded form) -> RGB."""
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """warped F_a (B, C_0, h, w), guide canvas (B, 4 or 7, R, R), Theta (or its folded form) -> RGB
+        (B, 3, R, R) and the blending mask (B, 1, R, R) on the warped source, or None without one."""
         h = warped
-        stages = [*self.blocks, self.output]
-        for stage, modulation in zip(stages, modulations, strict=True):
+        for block, modulation in zip(self.blocks, modulations[:-1], strict=True):
             factor = local_canvas.shape[-1] // h.shape[-1]
             local = F.avg_pool2d(local_canvas, factor) if factor > 1 else local_canvas
-            h = stage(h, local, modulation, folded)
-        return h
+            h = block(h, local, modulation, folded)
+        return self.output(h, local_canvas, modulations[-1], folded)

@@ -3,7 +3,9 @@
 Split for speed: `prepare_source` computes everything that depends only on the source (F_a, Theta,
 source heatmaps, the local parts' crops and heatmaps) once; `render` runs per driving frame.
 `forward` is both. Landmarks are (B, 68, 2) pixels in the aligned crop at the model's resolution,
-pixel centres at integers; images are (B, 3, R, R) in [-1, 1].
+pixel centres at integers; images are (B, 3, R, R) in [-1, 1]. Landmarks, their heatmaps, the
+landmark spline and the flow stay in float32 under mixed precision (at 256 px a bf16 coordinate
+rounds to 0.5-1 px): only the networks' inputs are cast to the feature dtype.
 
 A prepared source of batch 1 renders any number of driving frames at once (it is broadcast). In eval
 mode with batch statistics, Theta is folded with the AAN layers' running statistics into one scale and
@@ -94,7 +96,10 @@ class GeneratorOutput:
     image: torch.Tensor  # (B, 3, R, R) in [-1, 1]
     local_images: torch.Tensor  # (B, 4, 3, L, L): each local net's reenacted part, in its crop frame
     local_canvas: torch.Tensor  # (B, 4, R, R): the parts moved to the driving positions, RGB + coverage
-    flow: torch.Tensor  # (B, 2, h, w) backward flow in normalised coordinates
+    flow: torch.Tensor  # (B, 2, h, w) backward flow in normalised coordinates, float32
+    base_flow: torch.Tensor | None = None  # (B, 2, h, w) the landmark spline the flow refines, if any
+    warped_source: torch.Tensor | None = None  # (B, 3, R, R) the source crop warped by `flow` (warp_source)
+    mask: torch.Tensor | None = None  # (B, 1, R, R) blend weight of `warped_source` in `image` (warp_source)
 
 
 class Generator(nn.Module):
@@ -116,7 +121,7 @@ class Generator(nn.Module):
         self._check_landmarks(source_landmarks, "source_landmarks")
         if source.shape[0] != source_landmarks.shape[0]:
             raise ValueError("source and source_landmarks must have the same batch size")
-        source_landmarks = source_landmarks.to(source.dtype)
+        source_landmarks = source_landmarks.float()
         appearance, theta = self.appearance(source)
         norms = self.fusion.norms()
         folded = all(norm.foldable() for norm in norms)
@@ -127,7 +132,7 @@ class Generator(nn.Module):
             region_heatmaps(source_landmarks, boxes[:, i], indices, cfg.local_size, cfg.heatmap_sigma)
             for i, indices in enumerate(LOCAL_INDICES)
         ]
-        heatmaps = landmark_heatmaps(source_landmarks, cfg.feature_size, r, cfg.heatmap_sigma)
+        heatmaps = landmark_heatmaps(source_landmarks, cfg.feature_size, r, cfg.flow_heatmap_sigma)
         return PreparedSource(
             landmarks=source_landmarks,
             image=source,
@@ -144,14 +149,14 @@ class Generator(nn.Module):
         self._check_landmarks(driving_landmarks, "driving_landmarks")
         prepared = prepared.broadcast(driving_landmarks.shape[0])
         dtype = prepared.appearance.dtype
-        driving_landmarks = driving_landmarks.to(dtype)
+        driving_landmarks = driving_landmarks.float()
         driving_heatmaps = landmark_heatmaps(
-            driving_landmarks, cfg.feature_size, cfg.resolution, cfg.heatmap_sigma
+            driving_landmarks, cfg.feature_size, cfg.resolution, cfg.flow_heatmap_sigma
         ).to(dtype)
         base = None
         if cfg.landmark_flow:
-            base = landmark_flow(prepared.landmarks, driving_landmarks, cfg.feature_size, cfg.resolution)
-        flow = self.flow(prepared.heatmaps, driving_heatmaps, base)
+            base = landmark_flow(prepared.landmarks.float(), driving_landmarks, cfg.feature_size, cfg.resolution)
+        flow = self.flow(prepared.heatmaps, driving_heatmaps, base).float()
         warped = warp(prepared.appearance, flow)
         boxes = region_boxes(driving_landmarks)
         driving_local = [
@@ -160,11 +165,20 @@ class Generator(nn.Module):
         ]
         local_images = self.local(prepared.local_crops, prepared.local_heatmaps, driving_local)
         local_canvas = paste_regions(local_images, boxes, cfg.resolution)
-        guide = local_canvas
+        guide, warped_source = local_canvas, None
         if cfg.warp_source:
-            guide = torch.cat([local_canvas, warp(prepared.image, flow)], 1)  # flow resampled to full size
-        image = self.fusion(warped, guide, prepared.modulations, prepared.folded)
-        return GeneratorOutput(image=image, local_images=local_images, local_canvas=local_canvas, flow=flow)
+            warped_source = warp(prepared.image, flow, padding="border")  # flow resampled to full size
+            guide = torch.cat([local_canvas, warped_source], 1)
+        image, mask = self.fusion(warped, guide, prepared.modulations, prepared.folded)
+        return GeneratorOutput(
+            image=image,
+            local_images=local_images,
+            local_canvas=local_canvas,
+            flow=flow,
+            base_flow=base,
+            warped_source=warped_source,
+            mask=mask,
+        )
 
     def forward(
         self, source: torch.Tensor, source_landmarks: torch.Tensor, driving_landmarks: torch.Tensor

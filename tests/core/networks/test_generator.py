@@ -74,7 +74,7 @@ def test_pixel_shuffle_is_what_upsamples_in_the_fusion_net(generator, tiny_confi
     monkeypatch.setattr(torch.nn.functional, "interpolate", no_interpolation)
     warped = prepared.appearance
     canvas = torch.zeros(2, tiny_config.guide_channels, 64, 64)
-    image = generator.fusion(warped, canvas, prepared.modulations)
+    image, _mask = generator.fusion(warped, canvas, prepared.modulations)
     assert image.shape[-1] == 64
     assert sizes == [(16, 32), (32, 64)]
 
