@@ -1,4 +1,5 @@
-"""The driving video's sound, cut to an exported range and encoded as AAC into an MP4 being written.
+"""The driving video's sound, cut to an exported range and encoded into the video being written:
+AAC into MP4, PCM into MOV, Opus into WebM (`core.video.formats` says which container takes which).
 
 Always re-encoded, never stream-copied: the cut must be sample-exact at both ends (a copy can only
 cut at packet boundaries, and its first packet decodes with a glitch without the one before), most
@@ -24,12 +25,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
-_AAC_FRAME = 1024  # samples per AAC frame
+_AAC_FRAME = 1024  # samples per AAC frame (the chunk size samples are handed to every encoder in)
+#: Per encoder: sample rates it takes (None: any), its sample format, bit rate (stereo, mono; None: fixed).
+_CODECS: dict[str, tuple[tuple[int, ...] | None, str, tuple[int, int] | None]] = {
+    "aac": (_AAC_RATES, "fltp", (160_000, 96_000)),
+    "libopus": ((48000,), "flt", (128_000, 64_000)),  # Opus works at 48 kHz inside; WebM's sound
+    "pcm_s16le": (None, "s16", None),  # lossless, sample-exact: what editors expect beside ProRes
+}
 _JITTER_S = 0.002  # timestamps closer than this to the running position count as contiguous
 
 
-class AacTrack:
-    """Seconds ``start_s .. end_s`` of ``source``'s first audio stream, encoded into ``output``.
+class AudioTrack:
+    """Seconds ``start_s .. end_s`` of ``source``'s first audio stream, encoded into ``output`` with
+    ``codec`` (``aac``, ``libopus`` or ``pcm_s16le``).
 
     Positions are seconds of the source file's timeline (as `VideoReader.timestamps`); the output
     track starts at 0 with the output's first video frame. Call ``pump(t)`` as video is written (t:
@@ -42,23 +50,25 @@ class AacTrack:
         source: str | Path,
         start_s: float,
         end_s: float | None,
+        codec: str = "aac",
     ) -> None:
-
+        rates, sample_format, bit_rates = _CODECS[codec]
         self._path = Path(source)
         self._source = open_media(source)
         self._astream = self._source.streams.audio[0]
-        codec = self._astream.codec_context
-        channels = codec.channels if codec.channels else 2
+        decoder = self._astream.codec_context
+        channels = decoder.channels if decoder.channels else 2
         self._layout = "mono" if channels == 1 else "stereo"  # 5.1 and more are mixed down
-        rate = codec.sample_rate or 48000
-        self._rate = rate if rate in _AAC_RATES else 48000
+        rate = decoder.sample_rate or 48000
+        self._rate = rate if rates is None or rate in rates else 48000
         self._channels = 1 if self._layout == "mono" else 2
         self._resampler = self._new_resampler()
         self._out = output
-        self._stream = output.add_stream("aac", rate=self._rate)
+        self._stream = output.add_stream(codec, rate=self._rate)
         self._stream.codec_context.layout = self._layout
-        self._stream.codec_context.format = "fltp"
-        self._stream.codec_context.bit_rate = 160_000 if self._channels == 2 else 96_000
+        self._stream.codec_context.format = sample_format
+        if bit_rates is not None:
+            self._stream.codec_context.bit_rate = bit_rates[0] if self._channels == 2 else bit_rates[1]
         self._stream.codec_context.time_base = Fraction(1, self._rate)
         self._start_s = float(start_s)
         self._end = None if end_s is None else max(0, round((float(end_s) - self._start_s) * self._rate))
@@ -75,8 +85,9 @@ class AacTrack:
         source: str | Path,
         start_s: float,
         end_s: float | None,
-    ) -> AacTrack | None:
-        """An `AacTrack`, or None when ``source`` has no audio (the export is then silent)."""
+        codec: str = "aac",
+    ) -> AudioTrack | None:
+        """An `AudioTrack`, or None when ``source`` has no audio (the export is then silent)."""
         container = open_media(source)
         try:
             has_audio = bool(container.streams.audio)
@@ -85,7 +96,7 @@ class AacTrack:
         if not has_audio:
             log.info("%s has no audio track: the export will be silent", source)
             return None
-        return cls(output, source, start_s, end_s)
+        return cls(output, source, start_s, end_s, codec)
 
     # -- source side ------------------------------------------------------------------------------
     def _decoded(self):
