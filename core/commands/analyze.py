@@ -22,7 +22,7 @@ log = logging.getLogger("reenact.analyze")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", help="a photo or a driving video")
+    parser.add_argument("input", help="a photo, a driving video, or a folder of numbered frames (PNG/JPEG/TIFF)")
     parser.add_argument("-o", "--output", required=True, help="the analysis file to write (.npz)")
     parser.add_argument(
         "--backend",
@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="device for face-alignment: auto|cpu|cuda|mps")
     parser.add_argument(
         "--no-cache", action="store_true", help="analyse again even if a cached result exists"
+    )
+    parser.add_argument(
+        "--fps", type=float, default=None, help="frame rate of a folder of frames (default 25; a video keeps its own)"
     )
 
 
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     kind = _kind(source, IMAGE_SUFFIXES, VIDEO_SUFFIXES)
     detector = load_detector(args.backend, args.device)
     from_cache = False
-    cached_hit = kind == "video" and not args.no_cache and _in_cache(source, detector, args.face_index)
+    cached_hit = kind == "video" and not args.no_cache and _in_cache(source, detector, args.face_index, args.fps)
     load = getattr(detector, "load", None)
     if load is not None and not cached_hit:
         load()  # now rather than at the first frame, so that the figures below separate the two
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         analysis = analyze_image(source, detector, args.face_index)
     else:
         flags: dict[str, bool] = {}
-        stream = analyze_video(source, detector, args.face_index, use_cache=not args.no_cache)
+        stream = analyze_video(source, detector, args.face_index, use_cache=not args.no_cache, fps=args.fps)
         analysis = drive(_watch_cache(stream, flags), f"analyze {source.name}")
         from_cache = flags.get("cached", False)
     analysis.save(output, smoothing_amount=smooth if kind == "video" else None)
@@ -126,11 +129,11 @@ def _kind(path: Path, image_suffixes: tuple[str, ...], video_suffixes: tuple[str
     return "image"
 
 
-def _in_cache(source: Path, detector: object, face_index: int) -> bool:
+def _in_cache(source: Path, detector: object, face_index: int, fps: float | None) -> bool:
     """Whether the video's analysis with these settings is cached (then the models need not load)."""
     from core.faces.analysis import TrackingSettings, cache_file_for
 
-    return cache_file_for(source, detector, face_index, TrackingSettings()).exists()
+    return cache_file_for(source, detector, face_index, TrackingSettings(), fps).exists()
 
 
 def _watch_cache(stream: ProgressStream[T], flags: dict[str, bool]) -> ProgressStream[T]:

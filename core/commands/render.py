@@ -19,7 +19,7 @@ log = logging.getLogger("reenact.render")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="the portrait photo to animate")
-    parser.add_argument("driving", help="a driving video, a performance file (.json), or 'builtin' for the demo performance")
+    parser.add_argument("driving", help="a driving video, a folder of numbered frames, a performance file (.json), or 'builtin' for the demo performance")
     parser.add_argument("-o", "--output", required=True, help="output: .mp4, .gif, .webp, or a folder for PNG frames")
     parser.add_argument("--checkpoint", default=None, help="trained model (default: the bundled demo model)")
     parser.add_argument("--random-weights", action="store_true", help="render with an untrained network (testing only)")
@@ -39,9 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
     parser.add_argument("--backend", default="dlib", help="landmark backend: auto|dlib|face-alignment (default dlib)")
+    parser.add_argument("--fps", type=float, default=None, help="frame rate of a folder of driving frames (default 25)")
 
 
-def load_driving(path: str, reenactor: Reenactor, face_index: int = 0) -> DrivingSequence:
+def load_driving(path: str, reenactor: Reenactor, face_index: int = 0, fps: float | None = None) -> DrivingSequence:
     """A DrivingSequence from a video (analysed, cached) or a performance file ('builtin': the demo)."""
     from core.cli import drive
     from core.errors import InputError
@@ -59,7 +60,7 @@ def load_driving(path: str, reenactor: Reenactor, face_index: int = 0) -> Drivin
         return DrivingSequence.from_performance(performance, source.landmarks, reenactor.resolution)
     from core.faces.analysis import analyze_video
 
-    analysis = drive(analyze_video(driving_path, reenactor.detector, face_index), "analysing driving video")
+    analysis = drive(analyze_video(driving_path, reenactor.detector, face_index, fps=fps), "analysing driving video")
     return DrivingSequence.from_analysis(analysis, driving_path)
 
 
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     reenactor = build_reenactor(args)
     log.info("source: %s", args.source)
     reenactor.set_source(args.source, face_index=args.face_index)
-    reenactor.set_driving(load_driving(args.driving, reenactor, args.driving_face_index))
+    reenactor.set_driving(load_driving(args.driving, reenactor, args.driving_face_index, args.fps))
     stop = args.end if args.end is not None else reenactor.driving.frame_count
     result = drive(
         export(reenactor, args.output, options, args.start, stop, quality=args.quality, batch=args.batch), "rendering"

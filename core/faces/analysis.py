@@ -28,7 +28,7 @@ from core.faces.pose import estimate_pose
 from core.faces.smoothing import DEFAULT_AMOUNT, smooth_landmarks
 from core.faces.tracking import FaceTracker
 from core.progress import CancelToken, Progress, ProgressStream
-from core.video import VideoReader, check_input_file
+from core.video import check_video_input, open_reader, sequence_rate
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +161,19 @@ class TrackingSettings:
 
 
 def cache_file_for(
-    path: str | Path, detector: LandmarkDetector, face_index: int, settings: TrackingSettings
+    path: str | Path,
+    detector: LandmarkDetector,
+    face_index: int,
+    settings: TrackingSettings,
+    fps: float | None = None,
 ) -> Path:
-    """Where the analysis of this video's content with these settings is (or would be) cached."""
+    """Where the analysis of this video's content with these settings is (or would be) cached
+    (``fps``: the rate of a folder of numbered frames, part of its analysis)."""
+    rate = sequence_rate(path, fps)
     key = analysis_cache.cache_key(
         analysis_cache.content_hash(path),
-        {"version": ANALYSIS_VERSION, "backend": detector.key, "face_index": face_index, **settings.__dict__},
+        {"version": ANALYSIS_VERSION, "backend": detector.key, "face_index": face_index, **settings.__dict__}
+        | ({} if rate is None else {"sequence_fps": rate}),
     )
     return analysis_cache.cache_path(key)
 
@@ -178,14 +185,16 @@ def analyze_video(
     cancel: CancelToken | None = None,
     settings: TrackingSettings = TrackingSettings(),
     use_cache: bool = True,
+    fps: float | None = None,
 ) -> ProgressStream[VideoAnalysis]:
-    """Analyse a driving video frame by frame; a progress stream whose result is the `VideoAnalysis`.
+    """Analyse a driving video (or a folder of numbered frames played at ``fps``, default 25) frame by
+    frame; a progress stream whose result is the `VideoAnalysis`.
 
     Raises `InputError` for an unreadable video, `NoFaceError` when no frame has a face, `Cancelled`
     when `cancel` is set (checked every frame).
     """
-    path = check_input_file(path)
-    cached_file = cache_file_for(path, detector, face_index, settings)
+    path = check_video_input(path)
+    cached_file = cache_file_for(path, detector, face_index, settings, fps)
     if use_cache and cached_file.exists():
         try:
             cached = VideoAnalysis.load(cached_file)
@@ -204,7 +213,7 @@ def analyze_video(
         roi_face_px=settings.roi_face_px,
         grace_checks=settings.grace_checks,
     )
-    with VideoReader(path) as reader:
+    with open_reader(path, fps=fps) as reader:
         total = reader.frame_count
         landmarks: list[np.ndarray | None] = []
         boxes: list[np.ndarray | None] = []

@@ -26,8 +26,12 @@ _SAMPLE_SIZE = 256 * 1024
 def content_hash(path: str | Path) -> str:
     """A BLAKE2b digest of the file's bytes: all of them up to 64 MiB, else its size, its first and last
     MiB and 64 evenly spaced 256 KiB samples (a few ms for any size, and any re-encode or edit of a
-    video changes them)."""
+    video changes them). A folder of numbered frames is hashed over all its frames."""
     path = Path(path)
+    if path.is_dir():
+        from core.video import sequence_content_hash
+
+        return sequence_content_hash(path)
     size = path.stat().st_size
     digest = hashlib.blake2b(digest_size=16)
     digest.update(str(size).encode())

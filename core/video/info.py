@@ -1,7 +1,8 @@
 """`probe(path)`: what a video is (size, rate, length, audio) from its headers, for a file dialog or GUI.
 
 It reads the container headers and decodes at most one frame (for the display-matrix rotation); the
-frame count is the container's claim there. `VideoReader(path).info` gives the exact count.
+frame count is the container's claim there. `VideoReader(path).info` gives the exact count. A folder
+of numbered frames is described from its file list and one header, at the rate given.
 """
 
 from __future__ import annotations
@@ -40,10 +41,15 @@ class VideoInfo:
         return self.audio_codec is not None
 
 
-def probe(path: str | Path) -> VideoInfo:
-    """Cheap facts about ``path`` (`InputError` if it is not a readable video)."""
+def probe(path: str | Path, fps: float | None = None) -> VideoInfo:
+    """Cheap facts about ``path`` (`InputError` if it is not a readable video); ``fps`` is the rate of
+    a folder of numbered frames (default 25), unused for a video file."""
     import av
 
+    from core.video.image_sequence import ImageSequenceReader, is_image_sequence
+
+    if is_image_sequence(path):
+        return ImageSequenceReader(path, fps=fps).info
     container, stream = open_video(path)
     try:
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate

@@ -14,11 +14,9 @@ A damaged source frame has an empty slot (offsets[i] == offsets[i + 1]).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mmap
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,9 @@ from core.errors import InputError
 from core.paths import cache_dir
 from core.progress import CancelToken, Progress, ProgressStream
 from core.video._common import CorruptFrameError
-from core.video.reader import VideoReader
+from core.video.frames import FrameReader
+from core.video.hashing import content_hash
+from core.video.source import open_reader
 
 _MAGIC = b"RSPROXY1"
 _END = b"RSPROXYE"
@@ -36,29 +36,6 @@ _TRAILER = 8 + 8 + len(_END)
 _VERSION = 1
 DEFAULT_MAX_SIDE = 480
 _JPEG_QUALITY = 88
-
-_hash_memo: dict[tuple[str, int, int], str] = {}
-_hash_lock = threading.Lock()
-
-
-def content_hash(path: str | Path) -> str:
-    """BLAKE2b of the file's bytes (32 hex digits), remembered per (path, size, mtime) in this process."""
-    path = Path(path).resolve()
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    with _hash_lock:
-        known = _hash_memo.get(key)
-    if known is not None:
-        return known
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    value = digest.hexdigest()
-    with _hash_lock:
-        _hash_memo[key] = value
-    return value
-
 
 def proxy_path(video: str | Path, max_side: int = DEFAULT_MAX_SIDE) -> Path:
     """Where the proxy of ``video`` at ``max_side`` lives (it may not exist yet)."""
@@ -84,7 +61,7 @@ def _proxy_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def build_proxy(
-    source: VideoReader | str | Path,
+    source: FrameReader | str | Path,
     max_side: int = DEFAULT_MAX_SIDE,
     cancel: CancelToken | None = None,
 ) -> ProgressStream[Path]:
@@ -95,8 +72,8 @@ def build_proxy(
     """
     import cv2
 
-    if not isinstance(source, VideoReader):
-        with VideoReader(source) as reader:
+    if isinstance(source, (str, Path)):
+        with open_reader(source) as reader:
             return (yield from build_proxy(reader, max_side, cancel))
     reader = source
     total = reader.frame_count

@@ -40,7 +40,7 @@ from core.video._common import (
     open_video,
     rotation_quarter_turns,
 )
-from core.video.info import VideoInfo
+from core.video.frames import FrameReader
 
 if TYPE_CHECKING:
     import av.video.frame
@@ -384,7 +384,7 @@ class _Cursor:
         self._emit(k, frame)
 
 
-class VideoReader:
+class VideoReader(FrameReader):
     """Random access (``read``) and streaming (``iter_frames``, ``iter_decoded``) over one video file.
 
     This is the project's one frame numbering: the GUI, exports and the face analysis all index
@@ -403,15 +403,13 @@ class VideoReader:
     """
 
     def __init__(self, path: str | Path, cache_mb: int = 128) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self._index, facts = _scan(self.path)
         self._facts = facts
         self._cache: OrderedDict[int, tuple[object, int]] = OrderedDict()
         self._cache_bytes = 0
         self._cache_budget = cache_mb * 1024 * 1024
         self._lock = threading.RLock()
-        self._bad_lock = threading.Lock()
-        self._bad: set[int] = set()
         self._mode, self._turns, stored_size, self._first_output_after = self._probe_decoding()
         self._unreliable: set[int] = set()  # segments whose keyframe cannot be decoded from
         w, h = stored_size
@@ -462,9 +460,6 @@ class VideoReader:
         """Exact number of frames (counted from the packets, whatever the header claims)."""
         return len(self._index.pts)
 
-    def __len__(self) -> int:
-        return self.frame_count
-
     @property
     def declared_frame_count(self) -> int:
         """The frame count the container's header claims (0 when it says none); `frame_count` is what
@@ -486,16 +481,6 @@ class VideoReader:
         return Fraction(self.frame_count / span).limit_denominator(1001) if span > 0 else Fraction(25)
 
     @property
-    def fps(self) -> float:
-        return float(self.rate)
-
-    @property
-    def is_variable_rate(self) -> bool:
-        """True when frame intervals differ by more than 10 %: use ``timestamps``, not ``fps``."""
-        steps = np.diff(self.timestamps)
-        return bool(steps.size and (steps.max() - steps.min()) > 0.1 * np.median(steps))
-
-    @property
     def duration(self) -> float:
         """Seconds from the first frame's start to the last frame's end."""
         ts = self._index.timestamps
@@ -507,10 +492,6 @@ class VideoReader:
         return self._turns * 90
 
     @property
-    def has_audio(self) -> bool:
-        return self._facts["audio_codec"] is not None
-
-    @property
     def audio_codec(self) -> str | None:
         return self._facts["audio_codec"]
 
@@ -520,39 +501,12 @@ class VideoReader:
         return tuple(self._index.seg_display)
 
     @property
-    def bad_frames(self) -> tuple[int, ...]:
-        """Frames found damaged or missing so far (complete after one full ``iter_frames`` pass)."""
-        with self._bad_lock:
-            return tuple(sorted(self._bad))
+    def codec_name(self) -> str:
+        return self._facts["codec"]
 
     @property
-    def info(self) -> VideoInfo:
-        w, h = self.size
-        return VideoInfo(
-            path=self.path,
-            width=w,
-            height=h,
-            fps=self.fps,
-            frame_count=self.frame_count,
-            frame_count_exact=True,
-            duration=self.duration,
-            rotation=self.rotation,
-            video_codec=self._facts["codec"],
-            container=self._facts["container"],
-            audio_codec=self.audio_codec,
-        )
-
-    def time_range(self, start: int, stop: int) -> tuple[float, float]:
-        """Seconds covered by frames ``start .. stop-1``: the audio span of an export of that range."""
-        start, stop = self._check_range(start, stop)
-        ts = self._index.timestamps
-        end = ts[stop] if stop < self.frame_count else ts[-1] + self._index.last_duration_s
-        return float(ts[start]), float(end)
-
-    def index_at(self, seconds: float) -> int:
-        """The frame shown at ``seconds`` on the file's timeline."""
-        i = int(np.searchsorted(self._index.timestamps, seconds, side="right")) - 1
-        return min(max(i, 0), self.frame_count - 1)
+    def container_name(self) -> str:
+        return self._facts["container"]
 
     # -- random access ----------------------------------------------------------------------------
     def read(self, index: int) -> np.ndarray:
@@ -589,19 +543,6 @@ class VideoReader:
                     return rgb
                 if k < i and k not in self._cache:
                     self._cache_put(k, frame, sum(p.buffer_size for p in frame.planes))
-
-    def iter_frames(
-        self, start: int = 0, stop: int | None = None, gray: bool = False
-    ) -> Iterator[tuple[int, np.ndarray]]:
-        """Stream ``(index, frame)`` for ``start <= index < stop`` in order, skipping damaged frames.
-
-        Frames are RGB, or with ``gray`` HxW full-range luma (what `read` shows, as grayscale, for a
-        fraction of the cost). Uses its own decoder and bypasses the cache, so memory stays flat
-        whatever the length.
-        """
-        for index, frame in self.iter_decoded(start, stop, gray):
-            if frame is not None:
-                yield index, frame
 
     def iter_decoded(
         self, start: int = 0, stop: int | None = None, gray: bool = False
@@ -648,29 +589,7 @@ class VideoReader:
             self._cache.clear()
             self._cache_bytes = 0
 
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        w, h = self.size
-        return f"VideoReader({str(self.path)!r}, {self.frame_count} frames, {w}x{h}, {self.fps:.3f} fps)"
-
     # -- helpers ----------------------------------------------------------------------------------
-    def _check_index(self, index: int) -> int:
-        i = int(index)
-        if not 0 <= i < self.frame_count:
-            raise IndexError(f"frame {index} is outside 0..{self.frame_count - 1} of {self.path.name}")
-        return i
-
-    def _check_range(self, start: int, stop: int | None) -> tuple[int, int]:
-        n = self.frame_count
-        stop = n if stop is None else min(int(stop), n)
-        start = max(int(start), 0)
-        return start, max(stop, start)
-
     def _segment_of(self, i: int) -> int:
         """The last usable segment starting at or before frame ``i``."""
         seg = bisect.bisect_right(self._index.seg_display, i) - 1
@@ -703,10 +622,6 @@ class VideoReader:
 
     def _corrupt(self, i: int) -> CorruptFrameError:
         return CorruptFrameError(f"frame {i} of {self.path.name} is damaged and cannot be decoded")
-
-    def _mark_bad(self, i: int) -> None:
-        with self._bad_lock:
-            self._bad.add(i)
 
     def _cache_get(self, i: int) -> np.ndarray | None:
         entry = self._cache.get(i)
