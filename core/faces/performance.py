@@ -7,9 +7,13 @@ proportion to its own features (mouth width, eye height, brow-to-eye gap), then 
 the pose parameters relative to the source's own pose and projected back. All parameters at zero give
 back the source landmarks exactly.
 
-A performance is keyframes of those parameters over time, interpolated with a Catmull-Rom spline
-(smooth, passing through every keyframe) and clipped to the parameters' ranges; it is saved as a small
-JSON file and expands to a landmark sequence of the same layout as a video's analysis.
+`apply_params` is the one place parameters act on a face: a performance file on the portrait, and the
+app's pose and expression controls on top of a driving video (`core.animation.motion`).
+
+A performance is keyframes of those parameters over time, interpolated like the app's ``smooth`` keys
+(`core.animation.keys`: through every keyframe, flat at the ends and at peaks, never overshooting) and
+clipped to the parameters' ranges; it is saved as a small JSON file and expands to a landmark sequence
+of the same layout as a video's analysis.
 """
 
 from __future__ import annotations
@@ -84,8 +88,18 @@ def random_params(rng: np.random.Generator, scale: float = 1.0) -> FaceParams:
     return FaceParams(**values)
 
 
-def _deform(shape: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """Apply expression parameters (T, 8) to pose-free shapes (T, 68, 3), in the shapes' own proportions."""
+#: How far the sum of a performance's (or driver's) expression and the controls on top may go: 1.5 times
+#: a parameter's range (room to exaggerate), except the eyelids, which cross beyond fully closed.
+EXPRESSION_LIMITS: dict[str, tuple[float, float]] = {
+    name: (lo * 1.5, hi) if name.startswith("blink") else (lo * 1.5, hi * 1.5)
+    for name, (lo, hi) in PARAMETER_RANGES.items()
+    if name not in ("yaw", "pitch", "roll")
+}
+
+
+def deform_expression(shape: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Expression parameters (T, 8) applied to pose-free shapes (T, 68, 3), in the shapes' own proportions
+    (mouth width, eye height, brow-to-eye gap); the pose columns are ignored."""
     p = dict(zip(PARAMETERS, np.moveaxis(params, -1, 0), strict=True))
     out = shape.copy()
     mouth_width = np.linalg.norm(shape[:, 54, :2] - shape[:, 48, :2], axis=-1)
@@ -113,6 +127,18 @@ def _deform(shape: np.ndarray, params: np.ndarray) -> np.ndarray:
     return out
 
 
+def apply_params(shape: np.ndarray, rotation: np.ndarray, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pose-free shapes (T, 68, 3) and head rotations (T, 3, 3) under parameters (T, 8): the expression
+    deforms each shape, and the head turns by (yaw, pitch, roll) relative to its own rotation.
+
+    The one place parameters act: a performance file on the portrait, and the app's pose and expression
+    controls on top of a driving video, both go through here, so a control means the same in both.
+    """
+    params = np.asarray(params, np.float64)
+    turn = rotation_from_angles(params[:, 0], params[:, 1], params[:, 2])
+    return deform_expression(shape, params), turn @ rotation
+
+
 def landmarks_from_params(base_landmarks: np.ndarray, params: FaceParams | np.ndarray) -> np.ndarray:
     """Landmarks of the base face under `params`: (68, 2) for one FaceParams, (T, 68, 2) for (T, 8)."""
     single = isinstance(params, FaceParams)
@@ -121,8 +147,7 @@ def landmarks_from_params(base_landmarks: np.ndarray, params: FaceParams | np.nd
         raise ValueError(f"params must have {len(PARAMETERS)} columns ({', '.join(PARAMETERS)})")
     fit = fit_shapes(base_landmarks)
     frames = len(values)
-    shape = _deform(np.repeat(fit.shape3d, frames, 0), values)
-    rotation = rotation_from_angles(values[:, 0], values[:, 1], values[:, 2]) @ fit.rotation[0]
+    shape, rotation = apply_params(np.repeat(fit.shape3d, frames, 0), np.repeat(fit.rotation, frames, 0), values)
     out = project(shape, rotation, np.repeat(fit.scale, frames), np.repeat(fit.translation, frames, 0))
     return out[0] if single else out
 
@@ -159,24 +184,15 @@ class Performance:
         return round(self.duration * self.fps) + 1
 
     def params_at(self, times: np.ndarray) -> np.ndarray:
-        """(T, 8) parameters at `times` (seconds), Catmull-Rom interpolated and clipped to range."""
+        """(T, 8) parameters at `times` (seconds): the ``smooth`` curve of `core.animation.keys` through
+        the keyframes (Catmull-Rom, flat at the ends and at peaks, no overshoot), so a performance and
+        the same keys in the app move alike."""
+        from core.animation.keys import INTERPOLATIONS, evaluate_keys
+
         key_t = np.array([k.time for k in self.keyframes])
         key_v = np.stack([k.params.as_array() for k in self.keyframes])
-        times = np.clip(np.asarray(times, float), key_t[0], key_t[-1])
-        if len(key_t) == 1:
-            return np.repeat(key_v, len(times), 0)
-        seg = np.clip(np.searchsorted(key_t, times, side="right") - 1, 0, len(key_t) - 2)
-        t0, t1 = key_t[seg], key_t[seg + 1]
-        u = ((times - t0) / (t1 - t0))[:, None]
-        p0 = key_v[np.maximum(seg - 1, 0)]
-        p1, p2 = key_v[seg], key_v[seg + 1]
-        p3 = key_v[np.minimum(seg + 2, len(key_t) - 1)]
-        # Tangents scaled for non-uniform keyframe spacing (Catmull-Rom through every keyframe).
-        tp0, tp3 = key_t[np.maximum(seg - 1, 0)], key_t[np.minimum(seg + 2, len(key_t) - 1)]
-        m1 = (p2 - p0) / np.maximum(t1 - tp0, 1e-9)[:, None] * (t1 - t0)[:, None]
-        m2 = (p3 - p1) / np.maximum(tp3 - t0, 1e-9)[:, None] * (t1 - t0)[:, None]
-        u2, u3 = u * u, u * u * u
-        values = (2 * u3 - 3 * u2 + 1) * p1 + (u3 - 2 * u2 + u) * m1 + (-2 * u3 + 3 * u2) * p2 + (u3 - u2) * m2
+        smooth = np.full(len(key_t), INTERPOLATIONS.index("smooth"))
+        values = evaluate_keys(key_t, key_v, smooth, np.asarray(times, float))
         lo = np.array([PARAMETER_RANGES[n][0] for n in PARAMETERS])
         hi = np.array([PARAMETER_RANGES[n][1] for n in PARAMETERS])
         return np.clip(values, lo, hi)
