@@ -51,6 +51,11 @@ class ShapeFit:
     def project(self) -> np.ndarray:
         return project(self.shape3d, self.rotation, self.scale, self.translation)
 
+    def take(self, frames: int | np.ndarray) -> ShapeFit:
+        """The fit of some frames (an index or an index array), keeping the leading frame axis."""
+        idx = np.atleast_1d(np.asarray(frames))
+        return ShapeFit(self.scale[idx], self.rotation[idx], self.translation[idx], self.shape3d[idx])
+
 
 def rotation_from_angles(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:
     """(..., 3, 3) rotations from angles in degrees (see the module's conventions)."""
@@ -84,18 +89,38 @@ def fit_shapes(landmarks: np.ndarray) -> ShapeFit:
     if x.ndim != 3 or x.shape[1:] != (68, 2):
         raise ValueError(f"landmarks must have shape (T, 68, 2) or (68, 2), got {np.shape(landmarks)}")
     centre = x[:, _RIGID].mean(1)
-    affine = np.einsum("tni,nj->tij", x[:, _RIGID] - centre[:, None], _PSEUDO_INVERSE)  # (T, 2, 3)
+    affine = np.swapaxes(x[:, _RIGID] - centre[:, None], -1, -2) @ _PSEUDO_INVERSE  # (T, 2, 3)
     u, s, vt = np.linalg.svd(affine, full_matrices=False)
     rows = u @ vt  # (T, 2, 3), orthonormal rows
     scale = s.mean(-1)
     rotation = np.concatenate([rows, np.cross(rows[:, 0], rows[:, 1])[:, None]], 1)
-    model = scale[:, None, None] * np.einsum("tij,nj->tni", rows, _MEAN) + centre[:, None]
+    model = scale[:, None, None] * (_MEAN @ np.swapaxes(rows, -1, -2)) + centre[:, None]
     residual = (x - model) / scale[:, None, None]
-    shape = _MEAN[None] + np.einsum("tni,tij->tnj", residual, rows)
+    shape = _MEAN[None] + residual @ rows
     return ShapeFit(scale=scale, rotation=rotation, translation=centre, shape3d=shape)
 
 
 def project(shape: np.ndarray, rotation: np.ndarray, scale: np.ndarray, translation: np.ndarray) -> np.ndarray:
     """(T, 68, 2) image points of pose-free shapes (T, 68, 3) under the given poses."""
-    rotated = np.einsum("tij,tnj->tni", rotation[:, :2], shape)
+    rotated = shape @ np.swapaxes(rotation[:, :2], -1, -2)  # (T, 68, 3) @ (T, 3, 2); einsum is 10x slower
     return scale[:, None, None] * rotated + translation[:, None]
+
+
+def mouth_opening(shape3d: np.ndarray) -> np.ndarray:
+    """(T,) gap between the inner lips over the mouth's width, of pose-free shapes (T, 68, 3): 0-0.1 for a
+    closed mouth (0.1 for the mean face), 0.3-0.55 for a wide open one, whatever the head's pose and size."""
+    gap = np.linalg.norm(shape3d[:, [61, 62, 63], :2] - shape3d[:, [67, 66, 65], :2], axis=-1).mean(-1)
+    return gap / np.maximum(np.linalg.norm(shape3d[:, 54, :2] - shape3d[:, 48, :2], axis=-1), 1e-9)
+
+
+def eye_openness(shape3d: np.ndarray) -> np.ndarray:
+    """(T, 2) eye aspect ratio (lid gap over eye width; Soukupova and Cech, 2016) of the image-left and
+    image-right eyes of pose-free shapes (T, 68, 3): 0.31 for the mean face, 0.25-0.45 for open eyes in
+    real video, near 0 for closed ones."""
+    out = []
+    for corner_a, upper_a, upper_b, corner_b, lower_b, lower_a in ((36, 37, 38, 39, 40, 41), (42, 43, 44, 45, 46, 47)):
+        pts = shape3d[..., :2]
+        lids = np.linalg.norm(pts[:, [upper_a, upper_b]] - pts[:, [lower_a, lower_b]], axis=-1).sum(-1)
+        width = np.linalg.norm(pts[:, corner_b] - pts[:, corner_a], axis=-1)
+        out.append(lids / np.maximum(2.0 * width, 1e-9))
+    return np.stack(out, -1)
