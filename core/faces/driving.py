@@ -31,6 +31,7 @@ class DrivingSequence:
     timestamps: np.ndarray | None = None  # (T,) seconds; None: index / fps
     smoother: Callable[[float], np.ndarray] | None = None  # amount -> smoothed raw landmarks
     canonical: bool = False  # raw landmarks are already in the canonical frame (performances)
+    params: np.ndarray | None = None  # (T, 8) a performance's face parameters (core.faces.performance)
     _cache: dict[tuple[float, int], np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +89,10 @@ class DrivingSequence:
     @classmethod
     def from_performance(cls, performance: object, source_landmarks: np.ndarray, size: int) -> DrivingSequence:
         """Expand a `core.faces.performance.Performance` on the source's crop landmarks."""
-        raw = performance.expand(source_landmarks).astype(np.float32)  # type: ignore[attr-defined]
+        from core.faces.performance import landmarks_from_params
+
+        params = performance.frame_params()  # type: ignore[attr-defined]
+        raw = landmarks_from_params(source_landmarks, params).astype(np.float32)
         return cls(
             kind="performance",
             name=str(getattr(performance, "name", "performance")),
@@ -97,4 +101,5 @@ class DrivingSequence:
             has_face=np.ones(len(raw), dtype=bool),
             frame_size=(size, size),
             canonical=True,
+            params=params,
         )
