@@ -78,6 +78,18 @@ def sequence_rate(path: str | Path, fps: float | None = None) -> float | None:
     return rate
 
 
+def _orientation(image) -> int:
+    """The EXIF orientation from what opening the file parsed (``getexif`` would decode a whole PNG)."""
+    from PIL import Image
+
+    if "exif" in image.info:
+        exif = Image.Exif()
+        exif.load(image.info["exif"])
+        return int(exif.get(0x0112, 1))
+    tags = getattr(image, "tag_v2", None)  # TIFF
+    return int(tags.get(0x0112, 1)) if tags is not None else 1
+
+
 def _header_size(path: Path) -> tuple[int, int] | None:
     """(width, height) as displayed (EXIF orientation applied), from the header; None if unreadable."""
     from PIL import Image
@@ -85,7 +97,7 @@ def _header_size(path: Path) -> tuple[int, int] | None:
     try:
         with Image.open(path) as image:
             w, h = image.size
-            orientation = image.getexif().get(0x0112, 1)
+            orientation = _orientation(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None
     return (h, w) if orientation in _ROTATED_ORIENTATIONS else (w, h)

@@ -89,6 +89,27 @@ def test_jpeg_and_tiff_sequences_read_like_a_photo(tmp_path: Path, megamind_fram
         assert reader.frame_count == 4 and np.abs(reader.read(2).astype(int) - small[2]).mean() < 3
 
 
+def test_phone_jpegs_turned_by_exif_are_read_upright(tmp_path: Path, megamind_frames: list[np.ndarray]) -> None:
+    """Stored sideways with EXIF orientation 6 (as phones do): the sequence is as displayed, 132x180,
+    and one frame without the tag (180x132 as displayed) is refused as a frame of another size."""
+    from PIL import Image
+
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    upright = [cv2.resize(f, (132, 180), interpolation=cv2.INTER_AREA) for f in megamind_frames[:3]]
+    for i, frame in enumerate(upright):
+        sideways = Image.fromarray(np.ascontiguousarray(np.rot90(frame, 1)))  # stored turned a quarter left
+        exif = Image.Exif()
+        exif[0x0112] = 6  # "rotate 90 CW to display"
+        sideways.save(folder / f"IMG_{i:04d}.jpg", quality=95, exif=exif)
+    with open_reader(folder) as reader:
+        assert reader.size == (132, 180)
+        assert np.abs(reader.read(1).astype(int) - upright[1]).mean() < 4
+    Image.fromarray(np.rot90(upright[0], 1).copy()).save(folder / "IMG_0003.jpg", quality=95)  # no tag
+    with pytest.raises(InputError, match="differ in size"):
+        open_reader(folder)
+
+
 def test_a_missing_number_is_a_missing_frame_in_its_place(tmp_path: Path, megamind_frames: list[np.ndarray]) -> None:
     folder = write_sequence(tmp_path / "gap", megamind_frames[:8], numbers=[0, 1, 2, 3, 5, 6, 7, 8])  # no 4
     with open_reader(folder) as reader:
