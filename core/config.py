@@ -250,8 +250,12 @@ class ModelConfig:
 class RenderOptions:
     """How a driving sequence moves the source; the device is the Reenactor's, not an option.
 
-    `output_size` is the longest side of the output in pixels; None keeps the native size (the
-    model's crop, or the full source photo with `paste_back`).
+    `output_size` is the longest side of the output in pixels; None keeps the native size (the full
+    source photo with `paste_back`; the face's own size in the photo for a crop, at least the model's
+    resolution, at most 2048). `mask_scale` (0.5-2) sizes the region that moves with the head (1: the
+    face, forehead, hair and ears) and `mask_feather` (0-1) how softly the motion fades out beyond it
+    (`core.faces.motion.MotionRegion`). `full_resolution` False shows the network's own picture
+    magnified from its resolution, over the same framing, to compare with the full-resolution render.
     """
 
     strength: float = 1.0
@@ -261,6 +265,9 @@ class RenderOptions:
     smoothing: float = 0.5
     paste_back: bool = False
     output_size: int | None = None
+    mask_scale: float = 1.0
+    mask_feather: float = 0.5
+    full_resolution: bool = True
 
     def __post_init__(self) -> None:
         for name in ("strength", "identity_adaptation", "smoothing"):
@@ -271,6 +278,10 @@ class RenderOptions:
             raise ConfigError(f"reference frame must be 0 or more, got {self.reference_frame}")
         if self.output_size is not None and not 16 <= self.output_size <= 8192:
             raise ConfigError(f"output size must be between 16 and 8192 px, got {self.output_size}")
+        if not 0.5 <= self.mask_scale <= 2.0:
+            raise ConfigError(f"mask size must be between 0.5 and 2, got {self.mask_scale:g}")
+        if not 0.0 <= self.mask_feather <= 1.0:
+            raise ConfigError(f"mask feather must be between 0 and 1, got {self.mask_feather:g}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> RenderOptions:

@@ -1,8 +1,8 @@
 """Export: a driving range rendered into a video, a GIF/WebP or a folder of PNGs, never half-written.
 
 The target's extension picks the format (``.mp4``, ``.gif``, ``.webp``; no extension: a folder of
-PNGs). Rendering runs on the calling thread in batches while finishing (paste-back, resizing) and
-encoding run on a writer thread, so inference, paste-back and encoding overlap. The writer writes to a
+PNGs). The network runs on the calling thread in batches (`Reenactor.run_model`) while the
+full-resolution picture (`Reenactor.compose`) and encoding run on a writer thread, so the two overlap. The writer writes to a
 temporary file beside the target and renames it only when complete; cancelling or any error leaves
 nothing behind. MP4 exports carry the driving video's audio for the exported range.
 """
@@ -21,6 +21,7 @@ from core.config import RenderOptions
 from core.errors import ConfigError, OutputError
 from core.pipeline import Reenactor
 from core.progress import CancelToken, Progress, ProgressStream
+from core.safety import refuse_overwriting_inputs
 
 FORMATS = {".mp4": "mp4", ".gif": "gif", ".webp": "webp", "": "png"}
 
@@ -74,6 +75,7 @@ def export(
     target = check_target(target)
     fmt = export_format(target)
     _, driving = reenactor._require()
+    refuse_overwriting_inputs(target, [driving.video_path], "the export")  # the app's path too, not only render's
     stop = driving.frame_count if stop is None else stop
     if not 0 <= start < stop <= driving.frame_count:
         raise ConfigError(f"frame range {start}..{stop} is outside the driving sequence (0..{driving.frame_count})")
@@ -100,8 +102,7 @@ def export(
                 if cancel is not None:
                     cancel.check()
                 chunk = wanted[chunk_start : chunk_start + batch]
-                crops, _ = reenactor.render_crops(chunk, options)
-                sink.put(crops)
+                sink.put(list(zip(chunk, reenactor.run_model(chunk, options), strict=True)))
                 frames_done = sink.written
                 yield Progress(chunk_start + len(chunk), len(wanted), f"frame {chunk[-1]}")
             sink.finish()
@@ -123,7 +124,8 @@ def export(
 
 
 class _WriterThread:
-    """Finishes (paste-back, resize) and encodes batches on a thread; errors surface on the caller's side."""
+    """Composes (full-resolution pictures) and encodes batches on a thread; errors surface on the caller's
+    side."""
 
     def __init__(self, writer: object, reenactor: Reenactor, options: RenderOptions, depth: int = 2):
         self.writer = writer
@@ -139,11 +141,11 @@ class _WriterThread:
     def _run(self) -> None:
         try:
             while True:
-                crops = self.queue.get()
-                if crops is None or self._stop.is_set():
+                frames = self.queue.get()
+                if frames is None or self._stop.is_set():
                     return
-                for crop in crops:
-                    self.writer.write(self.reenactor.finish(crop, self.options))
+                for index, frame in frames:
+                    self.writer.write(self.reenactor.compose(index, frame, self.options).image)
                     self.written += 1
         except BaseException as err:  # noqa: BLE001 - handed to the caller's thread, re-raised there
             self.error = err
@@ -152,11 +154,11 @@ class _WriterThread:
         if self.error is not None:
             raise self.error
 
-    def put(self, crops: object) -> None:
+    def put(self, frames: object) -> None:
         while True:
             self._check()
             try:
-                self.queue.put(crops, timeout=0.1)
+                self.queue.put(frames, timeout=0.1)
                 return
             except queue.Full:
                 continue

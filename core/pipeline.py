@@ -2,9 +2,11 @@
 
 Data flows forward: source photo -> detect + align -> `prepare_source` (appearance feature and Theta,
 once per source) -> for each driving frame: landmarks (from the sequence's cache) -> landmark
-transformer -> `render` -> optional paste-back into the full source photo. The GUI and the CLI both use
-this class: `render_frame` for scrubbing (with a frame cache keyed by the options that change the
-result) and `render_range` for export (batched, a generator yielding progress).
+transformer -> the head's motion (`core.faces.motion`) -> `Generator.render` at the model's resolution
+(`run_model`, batched, torch) -> `core.render.render_frame` onto the full-resolution photo (`compose`,
+plain arrays, any thread). The GUI and the CLI both use this class: `render_frame` for scrubbing (with a
+frame cache keyed by the options that change the result) and `render_range` for export (batched, a
+generator yielding progress); export runs the two halves on two threads.
 
 Thread safety: one lock guards the caches and the state; rendering itself runs outside it, so a
 preview and an export may overlap.
@@ -28,6 +30,7 @@ from core.errors import CheckpointError
 from core.faces.driving import DrivingSequence
 from core.faces.transformer import LandmarkTransformer, TransferOptions
 from core.progress import CancelToken, Progress, ProgressStream
+from core.render import ModelFrame, OutputGeometry, RenderStats, output_geometry, render_frame
 
 if TYPE_CHECKING:
     from core.faces.align import Alignment
@@ -59,8 +62,11 @@ class SourceFace:
 @dataclass(frozen=True)
 class RenderedFrame:
     index: int
-    image: np.ndarray  # uint8 RGB: the crop, or the full photo with paste-back
+    image: np.ndarray  # uint8 RGB: the face's crop, or the full photo with paste-back, at the output size
     landmarks: np.ndarray  # (68, 2) driving landmarks after the transformer, in crop pixels
+    output_landmarks: np.ndarray  # the same in output pixels (drawn over `image`)
+    matte: np.ndarray  # (h, w) uint8: where the reenacted head replaces the photo, feathered
+    stats: RenderStats
 
 
 def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -241,61 +247,71 @@ class Reenactor:
             if key in self._frames or generation != self._generation:
                 return  # already cached, or rendered for a source/driving that has since changed
             self._frames[key] = frame
-            self._frames_bytes += frame.image.nbytes
+            self._frames_bytes += frame.image.nbytes + frame.matte.nbytes
             while self._frames_bytes > _CACHE_BYTES and len(self._frames) > 1:
                 _, old = self._frames.popitem(last=False)
-                self._frames_bytes -= old.image.nbytes
+                self._frames_bytes -= old.image.nbytes + old.matte.nbytes
 
     def cached_frame(self, index: int, options: RenderOptions) -> RenderedFrame | None:
         with self._lock:
             return self._frames.get((index, options))
 
-    def render_crops(self, indices: list[int], options: RenderOptions) -> tuple[np.ndarray, np.ndarray]:
-        """(B, R, R, 3) uint8 crops and their (B, 68, 2) landmarks, in one network call."""
-        self._require()
+    def run_model(self, indices: list[int], options: RenderOptions) -> list[ModelFrame]:
+        """The network's part of several frames, in one call: motion, learned offset, synthesis."""
+        from core.faces.motion import HeadMotion, MotionRegion, crop_window
+        from core.networks.flow import identity_grid, warp
+
+        source, _ = self._require()
         landmarks = self.transformed_landmarks(options)[indices]
         with self._lock:
             prepared = self._prepared
+        r = self.resolution
         with torch.inference_mode():
             lm = torch.from_numpy(np.ascontiguousarray(landmarks)).to(self.device)
-            return to_images(self.generator.render(prepared, lm).image), landmarks
-
-    def render_batch(self, indices: list[int], options: RenderOptions) -> list[RenderedFrame]:
-        """Render and finish several frames (paste-back, output size)."""
-        source, _ = self._require()
-        crops, landmarks = self.render_crops(indices, options)
+            region = MotionRegion(options.mask_scale, options.mask_feather)
+            motion = HeadMotion(torch.from_numpy(source.landmarks).to(self.device), lm, r, region)
+            out = self.generator.render(prepared, lm, motion=motion)
+            warped = out.warped_source
+            if warped is None:
+                warped = warp(prepared.image.expand(len(indices), -1, -1, -1), out.fine_flow, padding="border")
+            pixels = torch.arange(r, dtype=torch.float32, device=self.device)
+            window = crop_window(torch.stack(torch.meshgrid(pixels, pixels, indexing="xy"), -1), r)
+            residual = (out.image.float() - warped.float()) * (127.5 * window)
+            base = out.base_flow
+            if base is None:  # the paper's flow: all of the motion inside the crop
+                b, _, h, w = out.flow.shape
+                base = identity_grid(b, h, w, out.flow.device, torch.float32)
+            offset = (out.flow - base) * (r / 2.0)
+            motions = motion.frames(offset, offset_is_motion=out.base_flow is None)
+            residuals = residual.permute(0, 2, 3, 1).cpu().numpy()
+            images = to_images(out.image)
         return [
-            RenderedFrame(i, self.finish(crop, options, source), landmarks[k])
-            for k, (i, crop) in enumerate(zip(indices, crops, strict=True))
+            ModelFrame(motion=motions[k], image=images[k], landmarks=landmarks[k], residual=residuals[k])
+            for k in range(len(indices))
         ]
 
-    def finish(self, crop: np.ndarray, options: RenderOptions, source: SourceFace | None = None) -> np.ndarray:
-        """Paste back into the full photo when asked, then scale to the output size."""
-        source = source or self.source
-        image = crop
-        if options.paste_back:
-            from core.faces.align import paste_back
+    def output_geometry(self, options: RenderOptions) -> OutputGeometry:
+        """Where outputs with these options lie on the photo, and their size."""
+        source, _ = self._require()
+        return output_geometry(source.photo.shape, source.alignment, options.paste_back, options.output_size)
 
-            image = paste_back(source.photo, crop, source.alignment)
-        if options.output_size is not None:
-            import cv2
+    def compose(self, index: int, frame: ModelFrame, options: RenderOptions) -> RenderedFrame:
+        """The picture of one frame at full resolution (`core.render.render_frame`); plain arrays, so it
+        can run on another thread while the network works on the next batch."""
+        source, _ = self._require()
+        geometry = self.output_geometry(options)
+        composite = render_frame(source.photo, source.alignment, geometry, frame, options.full_resolution)
+        points = geometry.crop_points_to_output(source.alignment, frame.landmarks).astype(np.float32)
+        return RenderedFrame(index, composite.image, frame.landmarks, points, composite.matte, composite.stats)
 
-            h, w = image.shape[:2]
-            factor = options.output_size / max(h, w)
-            if abs(factor - 1.0) > 1e-6:
-                size = (max(2, round(w * factor)), max(2, round(h * factor)))
-                interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-                image = cv2.resize(image, size, interpolation=interp)
-        return image
+    def render_batch(self, indices: list[int], options: RenderOptions) -> list[RenderedFrame]:
+        """Render several frames: the network in one call, then each picture."""
+        frames = self.run_model(indices, options)
+        return [self.compose(i, frame, options) for i, frame in zip(indices, frames, strict=True)]
 
     def output_size(self, options: RenderOptions) -> tuple[int, int]:
         """(w, h) of rendered frames with these options."""
-        source, _ = self._require()
-        h, w = (source.photo.shape[:2] if options.paste_back else (self.resolution, self.resolution))
-        if options.output_size is None:
-            return w, h
-        factor = options.output_size / max(h, w)
-        return max(2, round(w * factor)), max(2, round(h * factor))
+        return self.output_geometry(options).size
 
     def render_range(
         self,

@@ -9,8 +9,10 @@ near-fold (a huge magnification of a sliver of the source).
 `unfold` repairs a displacement grid locally: it finds the cells whose determinant is below
 `min_det`, and pulls the displacement there (and in a small neighbourhood, with a soft weight) toward
 its local average, a few times over. Smoothing a displacement field lowers its gradients, so folds
-open up while the motion elsewhere is left exactly as it was. Large motions then degrade into a
-slightly softer deformation instead of tearing.
+open up while the motion elsewhere is left exactly as it was. A fold that smoothing alone does not
+open (a mirror image: two landmarks that swapped sides) is then also damped toward no motion there,
+which always ends it (no displacement, no fold). Large motions degrade into a softer, smaller
+deformation instead of tearing.
 """
 
 from __future__ import annotations
@@ -39,8 +41,12 @@ def jacobian_determinant(displacement: torch.Tensor, spacing: torch.Tensor | tup
 
 
 def _gradient(field: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(d/dx, d/dy) of (B, H, W) in cells."""
-    gy, gx = torch.gradient(field, dim=(1, 2))
+    """(d/dx, d/dy) of (B, H, W) in cells: central differences, one-sided at the border."""
+    padded = F.pad(field[:, None], (1, 1, 1, 1), mode="replicate")[:, 0]
+    gx = (padded[:, 1:-1, 2:] - padded[:, 1:-1, :-2]) * 0.5
+    gy = (padded[:, 2:, 1:-1] - padded[:, :-2, 1:-1]) * 0.5
+    gx[:, :, [0, -1]] *= 2.0
+    gy[:, [0, -1], :] *= 2.0
     return gx, gy
 
 
@@ -78,10 +84,12 @@ def unfold(
     """
     before = folded_fraction(displacement, spacing)
     out = displacement
-    for _ in range(iterations):
+    for step in range(iterations):
         bad = (jacobian_determinant(out, spacing) < min_det).to(out.dtype).unsqueeze(1)
         if not bool(bad.any()):
             break
         weight = _blur(F.max_pool2d(bad, 3, stride=1, padding=1), passes=2).clamp(0, 1)
         out = out + weight * (_blur(out, passes=2) - out)
+        if step >= iterations // 3:  # smoothing has not opened it: damp the motion there as well
+            out = out * (1.0 - 0.25 * weight)
     return out, before, folded_fraction(out, spacing)

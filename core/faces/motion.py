@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -48,7 +49,7 @@ HEAD_LIFT = 0.3
 #: The lower half of both rings is flatter: the neck and shoulders move less than the hair.
 LOWER_FLATTEN = 0.85
 #: Cells of the evaluation grid along the outer ring's box.
-GRID_CELLS = 128
+GRID_CELLS = 112
 #: The jaw's landmarks trace the face's silhouette, which slides over the skin when the head turns:
 #: the spline only approximates them (a ridge term), so a turn does not smear the cheek after them.
 JAW_CONTOUR: tuple[int, ...] = tuple(range(0, 17))
@@ -82,7 +83,7 @@ class HeadRegion:
 
     centre: torch.Tensor
     axes: torch.Tensor
-    outer_factor: float
+    outer_factor: torch.Tensor  # (B,) outer ring radius in head ring units
 
     @classmethod
     def of(cls, source_landmarks: torch.Tensor, region: MotionRegion) -> HeadRegion:
@@ -94,7 +95,14 @@ class HeadRegion:
         axes = half * torch.tensor(HEAD_AXES, dtype=half.dtype, device=half.device) * max(region.scale, 0.5)
         # Never inside the face itself: the ring must clear the landmarks it surrounds.
         axes = torch.maximum(axes, half * 1.12)
-        return cls(centre, axes, region.outer_factor)
+        outer = torch.full_like(centre[:, 0], region.outer_factor)
+        return cls(centre, axes, outer)
+
+    def widened(self, displacement: torch.Tensor) -> HeadRegion:
+        """The same rings with the fall-off wide enough for a head ring moving by `displacement` (B,) px:
+        a band narrower than about twice the move would squash (or fold) the background in it."""
+        needed = 1.0 + 2.0 * displacement / self.axes.amin(1)
+        return HeadRegion(self.centre, self.axes, torch.maximum(self.outer_factor, needed))
 
     def radius(self, points: torch.Tensor) -> torch.Tensor:
         """(B, N) egg radius of (B, N, 2) points: 1 on the head ring, `outer_factor` on the outer one."""
@@ -165,7 +173,7 @@ def invert_affine(matrix: torch.Tensor) -> torch.Tensor:
 
 def _kernel(squared_distance: torch.Tensor) -> torch.Tensor:
     """The thin-plate kernel r^2 log r^2 (0 at r = 0)."""
-    return squared_distance * torch.log(squared_distance.clamp_min(1e-20))
+    return squared_distance * torch.log(squared_distance.clamp_min(1e-30))
 
 
 def _smoothstep(edge0: float | torch.Tensor, edge1: float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -176,9 +184,9 @@ def _smoothstep(edge0: float | torch.Tensor, edge1: float | torch.Tensor, x: tor
 class HeadMotion:
     """The backward motion of driving frames (B, 68, 2) relative to their source landmarks, in crop px.
 
-    `source_landmarks` is (68, 2), (1, 68, 2) or (B, 68, 2). Built on the CPU or the landmarks' device
-    in float64 (the spline solve) and float32 (the grid); costs about a millisecond a frame plus the
-    grid evaluation.
+    `source_landmarks` is (68, 2), (1, 68, 2) or (B, 68, 2). The spline is solved in float64; the grid
+    (displacement x, y and the matte, float32) is evaluated on the landmarks' device, about 2-4 ms a
+    frame on a CPU core. `frame(k)` hands one frame's grid to the CPU renderer.
     """
 
     def __init__(
@@ -190,19 +198,21 @@ class HeadMotion:
         cells: int = GRID_CELLS,
         regularization: float = 1e-4,
     ) -> None:
-        driving = driving_landmarks.detach().double()
+        driving = torch.as_tensor(driving_landmarks).detach().double()
         if driving.dim() == 2:
             driving = driving[None]
         batch = driving.shape[0]
-        source = source_landmarks.detach().double().to(driving.device)
+        source = torch.as_tensor(source_landmarks).detach().double().to(driving.device)
         if source.dim() == 2:
             source = source[None]
         source = source.expand(batch, -1, -1)
         self.resolution = int(resolution)
         self.region = region
-        self.head = HeadRegion.of(source, region)
         self.rigid = outline_motion(source, driving)
+        self._rigid_inverse = invert_affine(self.rigid)
+        self.head = HeadRegion.of(source, region)
         head_ring = self.head.ring(HEAD_RING_POINTS, 1.0)
+        self.head = self.head.widened((apply_affine(self.rigid, head_ring) - head_ring).norm(dim=-1).amax(1))
         controls = torch.cat([driving, apply_affine(self.rigid, head_ring)], 1)
         values = torch.cat([source, head_ring], 1)
         ridge = torch.full(controls.shape[:2], regularization, dtype=torch.float64, device=driving.device)
@@ -211,24 +221,27 @@ class HeadMotion:
         self._scale = 2.0 / self.resolution  # crop px -> normalised units (better conditioned)
         self._controls = controls * self._scale
         self._coefficients = _solve(self._controls, (values - controls) * self._scale, ridge)
-        self.box = self.head.box().float()
+        box = self.head.box()
+        moved = _corners_box(apply_affine(self.rigid, _box_corners(box)))
+        self.box = torch.cat([torch.minimum(box[:, :2], moved[:, :2]), torch.maximum(box[:, 2:], moved[:, 2:])], 1)
         self.cells = int(cells)
-        grid_points = self._grid_points()
-        field = self._field(grid_points).transpose(1, 2).reshape(batch, 2, self.cells, self.cells)
-        self.grid, self.folded_before, self.folded_after = unfold(field.float(), self.spacing, MIN_DET)
+        points = self._grid_points()
+        field, matte = self._field(points)
+        shape = (batch, self.cells, self.cells)
+        field = field.transpose(1, 2).reshape(batch, 2, *shape[1:]).float()
+        displacement, self.folded_before, self.folded_after = unfold(field, self.spacing, MIN_DET)
+        self.grid = torch.cat([displacement, matte.reshape(shape).unsqueeze(1).float()], 1)  # (B, 3, G, G)
 
     # -- construction --------------------------------------------------------------------------------------
     @property
     def spacing(self) -> torch.Tensor:
         """(B, 2) crop px per grid cell in x and y."""
-        return torch.stack(
-            [(self.box[:, 2] - self.box[:, 0]) / self.cells, (self.box[:, 3] - self.box[:, 1]) / self.cells], 1
-        )
+        return ((self.box[:, 2:] - self.box[:, :2]) / self.cells).float()
 
     def _grid_points(self) -> torch.Tensor:
-        """(B, cells^2, 2) cell centres in crop px, row-major."""
+        """(B, cells^2, 2) cell centres in crop px, row-major (float64)."""
         t = (torch.arange(self.cells, dtype=torch.float64, device=self.box.device) + 0.5) / self.cells
-        box = self.box.double()
+        box = self.box
         xs = box[:, 0:1] + t[None] * (box[:, 2:3] - box[:, 0:1])
         ys = box[:, 1:2] + t[None] * (box[:, 3:4] - box[:, 1:2])
         gx = xs[:, None, :].expand(-1, self.cells, -1)
@@ -236,31 +249,37 @@ class HeadMotion:
         return torch.stack([gx, gy], -1).reshape(box.shape[0], -1, 2)
 
     def _spline(self, points: torch.Tensor) -> torch.Tensor:
-        """(B, N, 2) spline displacement in crop px at (B, N, 2) crop px points (float64)."""
-        p = points.double() * self._scale
-        n = self._controls.shape[1]
-        radial = _kernel(torch.cdist(p, self._controls).square())
+        """(B, N, 2) spline displacement in crop px at (B, N, 2) crop px points (float32 evaluation of
+        the float64 solve: positions are in normalised units, where that keeps 1e-5 px)."""
+        p = points.float() * self._scale
+        controls = self._controls.float()
+        coefficients = self._coefficients.float()
+        n = controls.shape[1]
+        squared = (p * p).sum(-1, keepdim=True) + (controls * controls).sum(-1)[:, None, :] - 2 * p @ controls.transpose(1, 2)
+        radial = _kernel(squared.clamp_min(0.0))
         affine = torch.cat([torch.ones_like(p[..., :1]), p], -1)
-        out = radial @ self._coefficients[:, :n] + affine @ self._coefficients[:, n:]
-        return out / self._scale
+        out = radial @ coefficients[:, :n] + affine @ coefficients[:, n:]
+        return out.double() / self._scale
 
-    def _field(self, points: torch.Tensor) -> torch.Tensor:
-        """(B, N, 2) displacement at crop px points: the spline inside the head ring, the outline's
-        rigid motion beyond it, fading smoothly to zero at the outer ring."""
-        radius = self.head.radius(points)
-        outer = self.region.outer_factor
-        rigid = apply_affine(invert_affine(self.rigid), points) - points
-        fade = 1.0 - _smoothstep(1.0, outer, radius)
+    def _field(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Displacement (B, N, 2) and matte (B, N) at crop px points (float64).
+
+        The spline inside the head ring, the outline's rigid motion beyond it, fading to zero at the
+        outer ring; rings measured where the head is in the driving frame (carried by its rigid motion).
+        """
+        in_source = apply_affine(self._rigid_inverse, points)
+        radius = self.head.radius(in_source)
+        fade = 1.0 - _smoothstep(1.0, self.head.outer_factor[:, None], radius)
         inside = 1.0 - _smoothstep(0.9, 1.1, radius)
-        return (self._spline(points) * inside[..., None] + rigid * ((1.0 - inside) * fade)[..., None])
+        rigid = in_source - points
+        field = self._spline(points) * inside[..., None] + rigid * ((1.0 - inside) * fade)[..., None]
+        return field, fade
 
     # -- sampling ------------------------------------------------------------------------------------------
-    def displacement_at(self, points: torch.Tensor) -> torch.Tensor:
-        """(B, N, 2) displacement (source - driving position) in crop px at (B, N, 2) crop px points.
-
-        Bilinear in the fold-free grid; exactly zero beyond the outer ring's box.
-        """
-        box = self.box.to(points.device)
+    def _sample(self, points: torch.Tensor) -> torch.Tensor:
+        """(B, N, 3) grid channels (displacement x, y in crop px; matte) at (B, N, 2) crop px points;
+        zero outside the grid's box."""
+        box = self.box.to(points.device, torch.float32)
         size = (box[:, 2:] - box[:, :2])[:, None]
         normalised = (points.float() - box[:, None, :2]) / size * 2 - 1
         sampled = F.grid_sample(
@@ -269,10 +288,20 @@ class HeadMotion:
         )
         return sampled[:, :, 0].transpose(1, 2)
 
+    def displacement_at(self, points: torch.Tensor) -> torch.Tensor:
+        """(B, N, 2) displacement (source - driving position) in crop px at (B, N, 2) crop px points."""
+        return self._sample(points)[..., :2]
+
+    def matte_at(self, points: torch.Tensor) -> torch.Tensor:
+        """(B, N) how much of the moving head a driving-frame point shows: 1 on the head, fading to 0 at
+        the outer ring (both carried by the head's rigid motion)."""
+        return self._sample(points)[..., 2]
+
     def flow(self, size: int) -> torch.Tensor:
         """(B, 2, size, size) backward flow over the crop in grid_sample's normalised coordinates."""
         batch = self.grid.shape[0]
-        centres = (torch.arange(size, dtype=torch.float32, device=self.grid.device) + 0.5) * (self.resolution / size) - 0.5
+        step = self.resolution / size
+        centres = (torch.arange(size, dtype=torch.float32, device=self.grid.device) + 0.5) * step - 0.5
         gx = centres[None, :].expand(size, -1)
         gy = centres[:, None].expand(-1, size)
         points = torch.stack([gx, gy], -1).reshape(1, -1, 2).expand(batch, -1, -1)
@@ -280,12 +309,83 @@ class HeadMotion:
         normalised = (moved + 0.5) * (2.0 / self.resolution) - 1.0
         return normalised.transpose(1, 2).reshape(batch, 2, size, size)
 
-    def matte_at(self, points: torch.Tensor) -> torch.Tensor:
-        """(B, N) how much of the moving head a driving-frame point shows: 1 on the head (its ring
-        carried by the head's rigid motion), fading to 0 at the outer ring."""
-        in_source = apply_affine(invert_affine(self.rigid).to(points.device), points.double())
-        radius = self.head.radius(in_source)
-        return (1.0 - _smoothstep(1.0, self.region.outer_factor, radius)).float()
+    def frames(self, offset: torch.Tensor | None = None, offset_is_motion: bool = False) -> list[FrameMotion]:
+        """Every frame's final motion grid as numpy, for the renderer (any thread).
+
+        `offset` (B, 2, h, w) is the flow net's learned displacement in crop px on its grid over the crop:
+        added to the head's motion inside the crop, faded out toward the crop's border (beyond it the
+        network saw nothing), or, with `offset_is_motion` (a flow without the landmark spline), taking
+        the head's motion's place there. The sum is made fold-free again (the learned part can fold).
+        """
+        grid, before, after = self.grid, self.folded_before, self.folded_after
+        if offset is not None:
+            points = self._grid_points().float()
+            learned = _sample_crop_grid(offset.to(points.device).float(), points, self.resolution)
+            weight = crop_window(points, self.resolution)[..., None]
+            current = grid[:, :2].flatten(2).transpose(1, 2)
+            moved = current + weight * (learned - current) if offset_is_motion else current + weight * learned
+            moved = moved.transpose(1, 2).reshape_as(grid[:, :2])
+            repaired, before_offset, after = unfold(moved, self.spacing, MIN_DET)
+            before = torch.maximum(before, before_offset)
+            grid = torch.cat([repaired, grid[:, 2:]], 1)
+        grids = grid.detach().cpu().numpy()
+        boxes = self.box.tolist()
+        return [
+            FrameMotion(grids[k], tuple(boxes[k]), float(before[k]), float(after[k])) for k in range(len(grids))
+        ]
+
+
+@dataclass(frozen=True)
+class FrameMotion:
+    """One frame's motion grid: channels displacement x, y (crop px) and matte, over `box` in crop px."""
+
+    grid: np.ndarray  # (3, G, G) float32
+    box: tuple[float, float, float, float]
+    folded_before: float = 0.0
+    folded_after: float = 0.0
+
+    def sample(self, crop_x: np.ndarray, crop_y: np.ndarray) -> np.ndarray:
+        """(..., 3) channels at crop px positions (float32 arrays of one shape); zero outside the box."""
+        import cv2
+
+        cells_y, cells_x = self.grid.shape[1:]
+        x0, y0, x1, y1 = self.box
+        fx = ((crop_x - x0) * (cells_x / (x1 - x0)) - 0.5).astype(np.float32)
+        fy = ((crop_y - y0) * (cells_y / (y1 - y0)) - 0.5).astype(np.float32)
+        grid = np.ascontiguousarray(np.moveaxis(self.grid, 0, -1))
+        return cv2.remap(grid, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+
+
+#: Share of the crop's side over which what the network adds fades out toward the crop's border.
+CROP_FADE = 0.08
+
+
+def crop_window(points: torch.Tensor, resolution: int) -> torch.Tensor:
+    """(...,) 1 well inside the crop, fading to 0 at its border (`CROP_FADE` of the side), at (..., 2)
+    crop px points."""
+    fade = CROP_FADE * resolution
+    lo, hi = -0.5, resolution - 0.5
+    inside = _smoothstep(0.0, 1.0, (points - lo) / fade) * _smoothstep(0.0, 1.0, (hi - points) / fade)
+    return inside[..., 0] * inside[..., 1]
+
+
+def _sample_crop_grid(values: torch.Tensor, points: torch.Tensor, resolution: int) -> torch.Tensor:
+    """(B, N, C) of a grid (B, C, h, w) laid over the crop, at (B, N, 2) crop px (held beyond it)."""
+    normalised = (points + 0.5) * (2.0 / resolution) - 1.0
+    sampled = F.grid_sample(values, normalised.unsqueeze(1), mode="bilinear", padding_mode="border", align_corners=False)
+    return sampled[:, :, 0].transpose(1, 2)
+
+
+def _box_corners(box: torch.Tensor) -> torch.Tensor:
+    """(B, 4, 2) corners of (B, 4) boxes."""
+    x0, y0, x1, y1 = box.unbind(1)
+    return torch.stack([torch.stack([x0, y0], 1), torch.stack([x1, y0], 1), torch.stack([x1, y1], 1),
+                        torch.stack([x0, y1], 1)], 1)
+
+
+def _corners_box(points: torch.Tensor) -> torch.Tensor:
+    """(B, 4) bounding boxes of (B, K, 2) points."""
+    return torch.cat([points.amin(1), points.amax(1)], 1)
 
 
 def _solve(controls: torch.Tensor, values: torch.Tensor, ridge: torch.Tensor) -> torch.Tensor:

@@ -21,11 +21,11 @@ from torch import nn
 
 from core.config import ModelConfig
 from core.faces.heatmaps import landmark_heatmaps, region_heatmaps
+from core.faces.motion import HeadMotion
 from core.faces.regions import LOCAL_INDICES, NUM_LANDMARKS, region_boxes
 from core.networks.appearance import AppearanceExtractor
-from core.networks.flow import FlowEstimator, warp
+from core.networks.flow import FlowEstimator, upsample_flow, warp
 from core.networks.fusion import FusionNet, Modulation
-from core.networks.landmark_flow import landmark_flow
 from core.networks.local import LocalNets, crop_regions, paste_regions
 
 
@@ -97,7 +97,8 @@ class GeneratorOutput:
     local_images: torch.Tensor  # (B, 4, 3, L, L): each local net's reenacted part, in its crop frame
     local_canvas: torch.Tensor  # (B, 4, R, R): the parts moved to the driving positions, RGB + coverage
     flow: torch.Tensor  # (B, 2, h, w) backward flow in normalised coordinates, float32
-    base_flow: torch.Tensor | None = None  # (B, 2, h, w) the landmark spline the flow refines, if any
+    fine_flow: torch.Tensor  # (B, 2, R, R) the same motion at the image's resolution
+    base_flow: torch.Tensor | None = None  # (B, 2, h, w) the head motion the flow refines (landmark_flow)
     warped_source: torch.Tensor | None = None  # (B, 3, R, R) the source crop warped by `flow` (warp_source)
     mask: torch.Tensor | None = None  # (B, 1, R, R) blend weight of `warped_source` in `image` (warp_source)
 
@@ -144,7 +145,14 @@ class Generator(nn.Module):
             local_heatmaps=[h.to(source.dtype) for h in local_heatmaps],
         )
 
-    def render(self, prepared: PreparedSource, driving_landmarks: torch.Tensor) -> GeneratorOutput:
+    def render(
+        self, prepared: PreparedSource, driving_landmarks: torch.Tensor, motion: HeadMotion | None = None
+    ) -> GeneratorOutput:
+        """Reenact the prepared source with (B, 68, 2) driving landmarks.
+
+        With ``landmark_flow`` the flow refines the head's motion (`core.faces.motion.HeadMotion`),
+        built here unless the caller passes the one it renders with (the app's region settings).
+        """
         cfg = self.config
         self._check_landmarks(driving_landmarks, "driving_landmarks")
         prepared = prepared.broadcast(driving_landmarks.shape[0])
@@ -153,10 +161,18 @@ class Generator(nn.Module):
         driving_heatmaps = landmark_heatmaps(
             driving_landmarks, cfg.feature_size, cfg.resolution, cfg.flow_heatmap_sigma
         ).to(dtype)
-        base = None
+        base = base_fine = None
         if cfg.landmark_flow:
-            base = landmark_flow(prepared.landmarks.float(), driving_landmarks, cfg.feature_size, cfg.resolution)
+            if motion is None:
+                motion = HeadMotion(prepared.landmarks, driving_landmarks, cfg.resolution)
+            base, base_fine = motion.flow(cfg.feature_size), motion.flow(cfg.resolution)
         flow = self.flow(prepared.heatmaps, driving_heatmaps, base).float()
+        if base is None:
+            fine_flow = upsample_flow(flow, (cfg.resolution, cfg.resolution))
+        else:  # the spline at full size plus the learned offset, brought up as an offset
+            fine_flow = base_fine + torch.nn.functional.interpolate(
+                flow - base, size=(cfg.resolution, cfg.resolution), mode="bilinear", align_corners=False
+            )
         warped = warp(prepared.appearance, flow)
         boxes = region_boxes(driving_landmarks)
         driving_local = [
@@ -167,7 +183,7 @@ class Generator(nn.Module):
         local_canvas = paste_regions(local_images, boxes, cfg.resolution)
         guide, warped_source = local_canvas, None
         if cfg.warp_source:
-            warped_source = warp(prepared.image, flow, padding="border")  # flow resampled to full size
+            warped_source = warp(prepared.image, fine_flow, padding="border")
             guide = torch.cat([local_canvas, warped_source], 1)
         image, mask = self.fusion(warped, guide, prepared.modulations, prepared.folded)
         return GeneratorOutput(
@@ -175,6 +191,7 @@ class Generator(nn.Module):
             local_images=local_images,
             local_canvas=local_canvas,
             flow=flow,
+            fine_flow=fine_flow,
             base_flow=base,
             warped_source=warped_source,
             mask=mask,

@@ -210,13 +210,7 @@ class Engine:
         cached = self.cached_render(index, options)
         started = time.perf_counter()
         frame = reenactor.render_frame(index, options)
-        landmarks = frame.landmarks
-        if options.paste_back and reenactor.source is not None:
-            landmarks = reenactor.source.alignment.to_image(landmarks)
-        if options.output_size is not None:
-            w = frame.image.shape[1]
-            native = reenactor.source.photo.shape[:2] if options.paste_back else (reenactor.resolution,) * 2
-            landmarks = landmarks * (w / native[1])
+        landmarks = frame.output_landmarks
         return DisplayFrame(
             index, to_qimage(frame.image), landmarks, (time.perf_counter() - started) * 1000, generation, cached
         )

@@ -63,8 +63,9 @@ def test_source_is_aligned_at_the_model_resolution(reenactor) -> None:
     assert (src.landmarks >= 0).all() and (src.landmarks < 64).all()
 
 
-def test_render_frame_matches_the_png_export_and_caches(reenactor, tmp_path) -> None:
-    options = RenderOptions(strength=0.8)
+@pytest.mark.parametrize("paste_back", [False, True])
+def test_render_frame_matches_the_png_export_and_caches(reenactor, tmp_path, paste_back: bool) -> None:
+    options = RenderOptions(strength=0.8, paste_back=paste_back)
     result = run_to_end(export(reenactor, tmp_path / "frames", options, 10, 15))
     assert result.frames == 5
     from core.faces.image_io import read_image
@@ -77,6 +78,22 @@ def test_render_frame_matches_the_png_export_and_caches(reenactor, tmp_path) -> 
         assert diff <= 2, f"frame {i} differs by {diff}/255"
     again = reenactor.render_frame(12, options)
     assert again is reenactor.render_frame(12, options)  # cache hit
+    assert result.size == frame.image.shape[1::-1]  # full resolution: the photo, or the face's own size
+    expected = reenactor.source.photo.shape[:2] if paste_back else (round(64 / reenactor.source.alignment.scale),) * 2
+    assert frame.image.shape[:2] == expected
+
+
+def test_a_cached_frame_equals_a_fresh_render(reenactor, tiny_checkpoint, detector, obama_path, megamind_sequence) -> None:
+    options = RenderOptions(paste_back=True)
+    batch = reenactor.render_batch([20, 21, 22], options)  # rendered together, as export does
+    cached = reenactor.render_frame(21, options)
+    fresh = Reenactor(tiny_checkpoint, "cpu", detector=detector)
+    fresh.set_source(obama_path)
+    fresh.set_driving(megamind_sequence)
+    alone = fresh.render_frame(21, options)
+    assert np.abs(batch[1].image.astype(int) - alone.image.astype(int)).max() <= 1
+    assert np.abs(cached.image.astype(int) - alone.image.astype(int)).max() <= 1
+    assert alone.matte.shape == alone.image.shape[:2] and alone.matte.max() == 255
 
 
 def test_strength_changes_the_render(reenactor) -> None:
@@ -121,7 +138,7 @@ def test_an_unwritable_output_fails_before_any_work(reenactor, tmp_path, monkeyp
     def must_not_render(*args, **kwargs):
         raise AssertionError("rendered before checking the output")
 
-    monkeypatch.setattr(reenactor, "render_crops", must_not_render)
+    monkeypatch.setattr(reenactor, "run_model", must_not_render)
     with pytest.raises(OutputError, match="does not exist"):
         next(export(reenactor, tmp_path / "missing" / "out.mp4", RenderOptions()))
     blocker = tmp_path / "a-file"
@@ -136,7 +153,8 @@ def test_paste_back_renders_the_full_photo(reenactor) -> None:
     frame = reenactor.render_frame(5, RenderOptions(paste_back=True))
     assert frame.image.shape == reenactor.source.photo.shape
     photo = reenactor.source.photo
-    assert np.array_equal(frame.image[:50], photo[:50])  # far from the face: untouched
+    assert np.array_equal(frame.image[-150:], photo[-150:])  # far from the head: untouched
+    assert (frame.matte[-150:] == 0).all()
 
 
 def test_a_performance_drives_an_export_like_a_video(tiny_checkpoint, detector, astronaut, tmp_path) -> None:
