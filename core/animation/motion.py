@@ -64,6 +64,19 @@ class Direction:
     relative: bool = True
     reference_frame: int | None = None
 
+    @classmethod
+    def from_render_options(
+        cls, options: object, controls: Controls = DEFAULT_CONTROLS, animation: Animation = NO_ANIMATION
+    ) -> Direction:
+        """The direction of a `core.config.RenderOptions` (its strength, identity adaptation, smoothing,
+        relative and reference frame), with the other controls' static values and the keys."""
+        statics = controls.with_values(
+            strength=options.strength,  # type: ignore[attr-defined]
+            identity_adaptation=options.identity_adaptation,  # type: ignore[attr-defined]
+            smoothing=options.smoothing,  # type: ignore[attr-defined]
+        )
+        return cls(statics, animation, options.relative, options.reference_frame)  # type: ignore[attr-defined]
+
 
 DEFAULT_DIRECTION = Direction()
 

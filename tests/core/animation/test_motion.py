@@ -7,6 +7,7 @@ import pytest
 
 from core.animation.motion import Direction, Director, directed_landmarks, still_sequence
 from core.animation.tracks import Animation, Controls
+from core.config import RenderOptions
 from core.faces.driving import DrivingSequence
 from core.faces.performance import FaceParams, Keyframe, Performance, landmarks_from_params
 from core.faces.shape_model import eye_openness, fit_shapes
@@ -49,7 +50,9 @@ def test_with_default_controls_a_video_moves_the_portrait_as_before(source, talk
     before = LandmarkTransformer(source).transform(landmarks, TransferOptions(), valid=talker.has_face)
     np.testing.assert_allclose(directed_landmarks(talker, source, SIZE), before, atol=1e-4)
     options = TransferOptions(strength=0.6, identity_adaptation=0.3, relative=False, reference_frame=7)
-    direction = Direction(Controls(strength=0.6, identity_adaptation=0.3), relative=False, reference_frame=7)
+    render_options = RenderOptions(strength=0.6, identity_adaptation=0.3, relative=False, reference_frame=7)
+    direction = Direction.from_render_options(render_options)
+    assert direction == Direction(Controls(strength=0.6, identity_adaptation=0.3), relative=False, reference_frame=7)
     np.testing.assert_allclose(
         directed_landmarks(talker, source, SIZE, direction),
         LandmarkTransformer(source).transform(landmarks, options, valid=talker.has_face),
