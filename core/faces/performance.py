@@ -8,7 +8,7 @@ the pose parameters relative to the source's own pose and projected back. All pa
 back the source landmarks exactly.
 
 `apply_params` is the one place parameters act on a face: a performance file on the portrait, and the
-app's pose and expression controls on top of a driving video (`core.animation.motion`).
+app's pose and expression controls on top of a driving video (`core.animation.direction`).
 
 A performance is keyframes of those parameters over time, interpolated like the app's ``smooth`` keys
 (`core.animation.keys`: through every keyframe, flat at the ends and at peaks, never overshooting) and

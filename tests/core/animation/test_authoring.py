@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.animation.authoring import animation_from_performance, performance_from_animation
-from core.animation.motion import Direction, Director, still_sequence
+from core.animation.direction import Direction, Director, still_sequence
 from core.animation.tracks import DEFAULT_CONTROLS, Animation, Controls
 from core.faces.driving import DrivingSequence
 from core.faces.performance import Performance, builtin_performance

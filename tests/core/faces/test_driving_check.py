@@ -101,7 +101,7 @@ def test_holding_the_last_good_frame_over_flagged_ones() -> None:
 
 
 def test_megamind_flags_its_cuts_and_suggests_a_neutral_reference(megamind_analysis, megamind_path, report_figure) -> None:
-    from core.animation.motion import Director
+    from core.animation.direction import Director
     from core.faces.driving_check import REFERENCE_MOUTH
     from core.faces.shape_model import fit_shapes, mouth_opening
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.animation.motion import Direction, Director, directed_landmarks, still_sequence
+from core.animation.direction import Direction, Director, directed_landmarks, still_sequence
 from core.animation.tracks import Animation, Controls
 from core.config import RenderOptions
 from core.faces.driving import DrivingSequence
