@@ -256,13 +256,19 @@ class Reenactor:
         with self._lock:
             return self._frames.get((index, options))
 
-    def run_model(self, indices: list[int], options: RenderOptions) -> list[ModelFrame]:
-        """The network's part of several frames, in one call: motion, learned offset, synthesis."""
+    def run_model(
+        self, indices: list[int], options: RenderOptions, landmarks: np.ndarray | None = None
+    ) -> list[ModelFrame]:
+        """The network's part of several frames, in one call: motion, learned offset, synthesis.
+
+        ``landmarks`` (len(indices), 68, 2), when given, replace the frames' transformed landmarks: an
+        export that reshapes the motion (a seamless loop, `core.faces.loop`) renders its own sequence."""
         from core.faces.motion import HeadMotion, MotionRegion, crop_window
         from core.networks.flow import identity_grid, warp
 
         source, _ = self._require()
-        landmarks = self.transformed_landmarks(options)[indices]
+        if landmarks is None:
+            landmarks = self.transformed_landmarks(options)[indices]
         with self._lock:
             prepared = self._prepared
         r = self.resolution
