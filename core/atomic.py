@@ -1,19 +1,35 @@
 """Write outputs without ever leaving half a file: a temporary file in the target's folder, then rename.
 
 A failed or cancelled write removes the temporary file; an existing target is replaced only once the
-new content is complete (``os.replace`` is atomic on one filesystem).
+new content is complete (``os.replace`` is atomic on one filesystem). A temporary name carries the
+writing process's id and a token of its machine (``.clip.3f9a1c-4242-0b7e19d2.part.mp4``), so that
+the leftovers of a run that could not clean up (killed with SIGKILL, power loss) are recognised and
+removed by the next write into that folder (`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import logging
 import os
+import re
+import shutil
+import socket
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from core.errors import OutputError
+
+log = logging.getLogger(__name__)
+
+#: This machine, as a short token in temporary names: a folder shared over a network may hold the
+#: live temporary files of another machine's run, whose process ids mean nothing here.
+HOST_TOKEN = hashlib.blake2b(socket.gethostname().encode(), digest_size=3).hexdigest()
+_TEMPORARY = re.compile(r"^\..*\.(?P<host>[0-9a-f]{6})-(?P<pid>\d+)-[0-9a-f]{8}\.part(\.[^./\\]*)?$", re.S)
 
 
 def check_writable_dir(folder: str | Path, what: str = "output") -> Path:
@@ -39,23 +55,36 @@ def describe_os_error(err: OSError, path: str | Path) -> str:
     return f"cannot write {path}: {err.strerror or err}"
 
 
+def temporary_name(target: str | Path, suffix: str | None = None) -> Path:
+    """A fresh hidden name beside `target` that says which process on which machine writes it.
+
+    The name keeps the target's extension (or `suffix`), so writers that pick a format from the name
+    (ffmpeg, imageio) still do.
+    """
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    ext = target.suffix if suffix is None else suffix
+    stem = target.stem if ext else target.name
+    return folder / f".{stem}.{HOST_TOKEN}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part{ext}"
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it is renamed onto `target`.
 
     The temporary name keeps the target's extension (or `suffix`), so writers that pick a format from
-    the name (ffmpeg, imageio) still do. Any exception removes the temporary file and propagates;
-    OSErrors become `OutputError` with a readable message.
+    the name (ffmpeg, imageio) still do. Any exception (KeyboardInterrupt and the termination signals
+    that `core.signals` turns into one included) removes the temporary file and propagates; OSErrors
+    become `OutputError` with a readable message. Leftovers of killed runs in the folder are removed
+    first.
     """
     target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    ext = target.suffix if suffix is None else suffix
+    remove_stale_temporaries(target.parent if str(target.parent) else Path("."))
+    tmp = temporary_name(target, suffix)
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.stem}.", suffix=f".part{ext}")
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as err:
         raise OutputError(describe_os_error(err, target)) from err
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
         yield tmp
         _default_permissions(tmp)
@@ -66,6 +95,85 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def temporary_folder(target: str | Path) -> Path:
+    """Create a hidden, private temporary folder beside `target` (for outputs that are folders);
+    the caller renames it onto `target` when complete or removes it. Leftovers of killed runs in the
+    folder are removed first."""
+    target = Path(target)
+    remove_stale_temporaries(target.parent if str(target.parent) else Path("."))
+    folder = temporary_name(target, suffix="")
+    try:
+        folder.mkdir(mode=0o700)
+    except OSError as err:
+        raise OutputError(describe_os_error(err, target)) from err
+    return folder
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove the temporary files and folders in `folder` whose writer is gone; return them.
+
+    A temporary entry is stale when it was written on this machine by a process that no longer runs,
+    or before the machine last started (power loss: its process id may since belong to another
+    program). Entries of live processes and of other machines are left alone; so is everything that
+    does not carry a temporary name. Never raises: a folder that cannot be cleaned is only untidy.
+    """
+    removed: list[Path] = []
+    boot = _boot_time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match is None or match["host"] != HOST_TOKEN:
+            continue
+        try:
+            before_boot = boot is not None and entry.stat(follow_symlinks=False).st_mtime < boot
+        except OSError:
+            continue
+        if not before_boot and _process_alive(int(match["pid"])):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    if removed:
+        log.info("removed %d temporary file(s) left in %s by an interrupted run", len(removed), folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process `pid` runs on this machine (True when that cannot be known: keep its files)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix" or pid <= 0:
+        return True  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process (EPERM): alive
+    return True
+
+
+def _boot_time() -> float | None:
+    """When this machine started (seconds since the epoch), from /proc/stat; None where unknown."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("btime "):
+                    return float(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _read_umask() -> int:

@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TextIO
 
 from core.errors import Cancelled, UserError
 from core.progress import Progress, ProgressStream, T, run_to_end
+from core.signals import Terminated, stop_on_termination
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -41,9 +42,23 @@ class CommandResult:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line on stderr and exit code 2 (no usage dump)."""
+    """argparse, but a bad argument is one line on stderr and exit code 2 (no usage dump), and with
+    ``--json`` among the arguments also one JSON object on stdout, like every other bad input."""
+
+    json_errors = False  # whether the arguments being parsed ask for --json (set by parse_known_args)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def, override]
+        args = sys.argv[1:] if args is None else list(args)
+        # Set before parsing, so that an error about any other argument still answers in JSON.
+        OneLineParser.json_errors = "--json" in args
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
+        message = " ".join(message.split())
+        if OneLineParser.json_errors:
+            sys.stderr.write(f"{self.prog}: error: {message}\n")
+            _print_json({"ok": False, "error": f"{self.prog}: {message}"})
+            self.exit(EXIT_BAD_INPUT)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
@@ -113,8 +128,7 @@ def build_parser(commands: Mapping[str, str], prog: str = "main.py") -> OneLineP
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in commands.items():
         module = importlib.import_module(module_name)
-        sp = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        sp.error = OneLineParser.error.__get__(sp)  # type: ignore[method-assign]
+        sp = sub.add_parser(name, help=module.HELP, description=module.HELP)  # a OneLineParser too
         sp.add_argument("--json", action="store_true", help="print one JSON object as the last stdout line")
         sp.add_argument("-v", "--verbose", action="store_true", help="more detail in the log on stderr")
         module.add_arguments(sp)
@@ -144,18 +158,34 @@ def run_command(args: argparse.Namespace) -> int:
     )
     module = importlib.import_module(args._module)
     try:
-        result: CommandResult = module.run(args)
+        with stop_on_termination():  # SIGTERM and SIGHUP clean up like Ctrl-C
+            result: CommandResult = module.run(args)
     except UserError as err:
         message = " ".join(str(err).split())
         sys.stderr.write(f"error: {message}\n")
         if args.json:
             _print_json({"ok": False, "error": message})
         return EXIT_BAD_INPUT
+    except Terminated as stop:
+        sys.stderr.write(f"{stop}: temporary output removed\n")
+        if args.json:
+            _print_json({"ok": False, "error": str(stop)})
+        return stop.exit_code
     except (Cancelled, KeyboardInterrupt):
         sys.stderr.write("cancelled\n")
         if args.json:
             _print_json({"ok": False, "error": "cancelled"})
         return EXIT_CANCELLED
+    except Exception as err:
+        # A bug, not bad input: the traceback stays (on stderr), and --json still gets its last line.
+        if not args.json:
+            raise
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        detail = " ".join(str(err).split())[:300]
+        _print_json({"ok": False, "error": f"internal error ({type(err).__name__}): {detail}", "bug": True})
+        return EXIT_FAILED
     if result.text:
         (sys.stderr if args.json else sys.stdout).write(result.text.rstrip("\n") + "\n")
     if args.json:

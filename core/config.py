@@ -7,7 +7,6 @@ stores `ModelConfig.to_dict()` so that loading rebuilds exactly the network that
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from collections.abc import Mapping
@@ -71,6 +70,8 @@ def _coerce(value: Any, annotation: Any, name: str) -> Any:
 
 def from_dict(cls: type[C], data: Mapping[str, Any] | None, where: str = "") -> C:
     """Build the frozen dataclass `cls` from plain data; unknown keys and bad values raise ConfigError."""
+    if data is not None and not isinstance(data, Mapping):
+        raise ConfigError(f"{where or 'the config'} must be a mapping of keys to values, got {type(data).__name__}")
     data = dict(data or {})
     prefix = f"{where}." if where else ""
     hints = typing.get_type_hints(cls)
@@ -96,18 +97,27 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 def load_mapping(path: str | Path) -> dict[str, Any]:
     """Read a YAML or JSON file into a dict, with a clear message when it is missing or malformed."""
+    from core.safety import file_kind, parse_json
+
     path = Path(path)
+    kind = file_kind(path)
+    if kind not in ("file", "missing"):
+        raise ConfigError(f"config {path} is a {kind}, not a file")
+    if kind == "file" and path.stat().st_size > 1024 * 1024:
+        raise ConfigError(f"config {path} is {path.stat().st_size / 1e6:.0f} MB: a config file is a few KB")
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read config {path}: {getattr(err, 'strerror', None) or err}") from err
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text)
+            data = parse_json(text)
         else:
             import yaml
 
             data = yaml.safe_load(text)
+    except RecursionError as err:
+        raise ConfigError(f"config {path} is nested too deeply to be a config file") from err
     except (ValueError, ImportError) as err:
         raise ConfigError(f"config {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {err}") from err
     except Exception as err:
@@ -120,6 +130,12 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config {path} must hold a mapping of keys to values")
     return data
 
+
+#: Bounds of a model config, far beyond any useful model, so that a damaged or hostile config cannot
+#: ask for a network that takes hundreds of gigabytes to build.
+MAX_RESOLUTION = 1024
+MAX_WIDTH = 512
+MAX_LEVELS = 8
 
 #: Channels of the local parts' canvas (`core.networks.local.paste_regions`): RGB + coverage.
 LOCAL_CANVAS_CHANNELS = 4
@@ -172,22 +188,27 @@ class ModelConfig:
         if len(self.discriminator_widths) < 2:
             problems.append("discriminator_widths needs at least two entries")
         for name in ("appearance_widths", "fusion_widths", "flow_widths", "local_widths", "discriminator_widths"):
-            if any(w < 1 for w in getattr(self, name)):
-                problems.append(f"{name} must be positive")
+            widths = getattr(self, name)
+            if any(not 1 <= w <= MAX_WIDTH for w in widths):
+                problems.append(f"{name} must be between 1 and {MAX_WIDTH}")
+            if len(widths) > MAX_LEVELS:
+                problems.append(f"{name} has {len(widths)} entries, at most {MAX_LEVELS}")
+        if problems:  # the checks below assume sane lengths
+            raise ConfigError("invalid model config: " + "; ".join(problems))
         depth = max(len(self.appearance_widths) - 1, blocks + len(self.flow_widths) - 1)
-        if self.resolution < 32 or self.resolution % (2**depth):
+        if not 32 <= self.resolution <= MAX_RESOLUTION or self.resolution % (2**depth):
             problems.append(
-                f"resolution {self.resolution} must be at least 32 and divisible by {2**depth} "
+                f"resolution {self.resolution} must be 32 to {MAX_RESOLUTION} and divisible by {2**depth} "
                 f"for these widths"
             )
-        if self.local_size < 16 or self.local_size % 8:  # three halvings
-            problems.append(f"local_size {self.local_size} must be a multiple of 8, at least 16")
+        if not 16 <= self.local_size <= max(16, self.resolution) or self.local_size % 8:  # three halvings
+            problems.append(f"local_size {self.local_size} must be a multiple of 8, from 16 to the resolution")
         if not 0 < self.heatmap_variance <= 100:
             problems.append(f"heatmap_variance must be in (0, 100], got {self.heatmap_variance}")
         if self.flow_heatmap_variance is not None and not 0 < self.flow_heatmap_variance <= 100:
             problems.append(f"flow_heatmap_variance must be in (0, 100], got {self.flow_heatmap_variance}")
-        if self.output_convs < 0:
-            problems.append("output_convs cannot be negative")
+        if not 0 <= self.output_convs <= 8:
+            problems.append(f"output_convs must be 0 to 8, got {self.output_convs}")
         if not 1 <= self.discriminator_scales <= 4:
             problems.append(f"discriminator_scales must be 1 to 4, got {self.discriminator_scales}")
         if problems:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from typing import Literal
 
 import torch
 
 from core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -53,10 +58,23 @@ def describe(device: torch.device) -> str:
     return str(device)
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity where the platform says, else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        with contextlib.suppress(OSError):
+            return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def set_threads(threads: int | None) -> int:
-    """Set torch's intra-op thread count when given; return the count in use."""
+    """Set torch's intra-op thread count when given, at most the machine's cores (more threads than
+    cores only adds switching; 1,000 would start thousands of OS threads); return the count in use."""
     if threads is not None:
         if threads < 1:
             raise ConfigError(f"--threads must be at least 1, got {threads}")
+        cores = available_cores()
+        if threads > cores:
+            log.warning("--threads %d is more than the %d CPU core(s) here: using %d", threads, cores, cores)
+            threads = cores
         torch.set_num_threads(threads)
     return torch.get_num_threads()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.errors import OutputError
+
 APP_NAME = "reenact-studio"
 APP_AUTHOR = "ReenactStudio"
 
@@ -36,8 +38,23 @@ def _dir(kind: str) -> Path:
 
         getter = getattr(platformdirs, f"user_{kind}_dir")
         path = Path(getter(APP_NAME, APP_AUTHOR))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(_unusable(kind, path, bool(override), err)) from err
     return path
+
+
+def _unusable(kind: str, path: Path, chosen: bool, err: OSError) -> str:
+    """Why the `kind` folder at `path` cannot be used, and what to do."""
+    where = f"{_variable(kind)} points at {path}" if chosen else f"the {kind} folder {path}"
+    fix = f"point {_variable(kind)} at a folder you can write to" if chosen else (
+        f"set {_variable(kind)} to a folder you can write to"
+    )
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"{where}, but {blocker} is a file, not a folder: {fix}"
+    return f"{where}, which cannot be created ({err.strerror or err}): {fix}"
 
 
 def cache_dir() -> Path:

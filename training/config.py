@@ -110,8 +110,26 @@ class TrainConfig:
             problems.append("at least one of video_pairs and still_pairs must be true")
         if self.threads is not None and self.threads < 1:
             problems.append("threads must be at least 1")
+        problems += self._bound_problems()
         if problems:
             raise ConfigError("invalid train config: " + "; ".join(problems))
+
+    def _bound_problems(self) -> list[str]:
+        """Upper bounds and finiteness, so that a hostile config cannot ask for absurd memory or time."""
+        problems = []
+        for name, high in _UPPER_BOUNDS.items():
+            value = getattr(self, name)
+            if value is not None and value > high:
+                problems.append(f"{name} must be at most {high:g}, got {value:g}")
+        numbers = [(name, getattr(self, name)) for name in _FLOATS]
+        numbers += [(f"betas[{i}]", b) for i, b in enumerate(self.betas)]
+        numbers += [(f"perceptual_weights[{i}]", w) for i, w in enumerate(self.perceptual_weights)]
+        problems += [f"{name} must be a finite number, got {value}" for name, value in numbers if not math.isfinite(value)]
+        if any(w < 0 for w in self.perceptual_weights):
+            problems.append("perceptual_weights cannot be negative")
+        if not 0 <= self.seed < 2**32:
+            problems.append(f"seed must be between 0 and 2^32 - 1, got {self.seed}")
+        return problems
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> TrainConfig:
@@ -130,6 +148,19 @@ class TrainConfig:
     def updated(self, **changes: Any) -> TrainConfig:
         """A copy with `changes` (None values are ignored), validated again."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+#: The largest value each count or weight may take (far beyond any useful run).
+_UPPER_BOUNDS: dict[str, float] = {
+    "steps": 1e9, "batch_size": 4096, "log_every": 1e9, "sample_every": 1e9, "checkpoint_every": 1e9,
+    "eval_every": 1e9, "eval_pairs": 100_000, "still_repeats": 10_000, "keep_checkpoints": 1e6,
+    "num_workers": 64, "threads": 4096, "lr_generator": 1.0, "lr_discriminator": 1.0, "lambda_gan": 1e6,
+    "lambda_content": 1e6, "lambda_local": 1e6, "feature_matching": 1e6, "content_l1": 1e6,
+    "warp_strength": 10.0, "color_jitter": 1.0,
+}  # fmt: skip
+_FLOATS = ("lr_generator", "lr_discriminator", "lambda_gan", "lambda_content", "lambda_local", "feature_matching",
+           "content_l1", "warp_strength", "color_jitter", "video_warp_probability", "flip_probability",
+           "holdout_fraction")
 
 
 def load_run_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:

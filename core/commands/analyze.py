@@ -55,10 +55,11 @@ def run(args: argparse.Namespace) -> CommandResult:
     from core.faces.image_io import IMAGE_SUFFIXES
     from core.faces.landmarks import load_detector
     from core.faces.smoothing import DEFAULT_AMOUNT
+    from core.safety import refuse_overwriting_inputs, refuse_special_file, require_path
     from core.video import VIDEO_SUFFIXES
 
-    source = Path(args.input)
-    output = Path(args.output)
+    source = require_path(args.input, "the input")
+    output = require_path(args.output, "-o/--output")
     smooth = DEFAULT_AMOUNT if args.smooth is None else args.smooth
     if not 0.0 <= smooth <= 1.0:
         fail(f"--smooth must be between 0 and 1, got {smooth:g}")
@@ -69,8 +70,12 @@ def run(args: argparse.Namespace) -> CommandResult:
     if not source.exists():
         fail(f"{source} does not exist: check the file name")
     check_writable_dir(output.parent if str(output.parent) else Path("."))
+    refuse_overwriting_inputs(output, [source], "-o/--output")
+    refuse_special_file(source)  # a pipe would block forever
 
     kind = _kind(source, IMAGE_SUFFIXES, VIDEO_SUFFIXES)
+    if kind == "video":
+        _check_video(source)  # before hashing it for the cache: a folder or pipe is named at once
     detector = load_detector(args.backend, args.device)
     from_cache = False
     cached_hit = kind == "video" and not args.no_cache and _in_cache(source, detector, args.face_index, args.fps)
@@ -127,6 +132,13 @@ def _kind(path: Path, image_suffixes: tuple[str, ...], video_suffixes: tuple[str
     except InputError:
         return "video"  # the video reader gives the clearer message if it is neither
     return "image"
+
+
+def _check_video(source: Path) -> None:
+    """A video file or a folder of numbered frames, else `InputError` saying what the path is."""
+    from core.video import check_video_input
+
+    check_video_input(source)
 
 
 def _in_cache(source: Path, detector: object, face_index: int, fps: float | None) -> bool:

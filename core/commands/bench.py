@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> CommandResult:
     from core.device import pick_device, set_threads
     from core.errors import ConfigError
 
-    if args.repeats < 3 or args.batch < 1:
-        raise ConfigError("--repeats must be at least 3 and --batch at least 1")
+    if not 3 <= args.repeats <= 10_000 or not 1 <= args.batch <= 256:
+        raise ConfigError("--repeats must be 3 to 10000 and --batch 1 to 256")
     device = pick_device(args.device)
     set_threads(args.threads)
     generator = None
@@ -90,8 +90,8 @@ def run_pipeline(args: argparse.Namespace) -> CommandResult:
 
     if not args.source or not args.driving:
         raise ConfigError("--pipeline needs --source PHOTO and --driving VIDEO_OR_PERFORMANCE")
-    if args.loop < 1:
-        raise ConfigError("--loop must be at least 1")
+    if not 1 <= args.loop <= 1000:
+        raise ConfigError("--loop must be 1 to 1000")
     args.backend = "dlib"
     reenactor = build_reenactor(args)
     reenactor.set_source(args.source)

@@ -79,12 +79,25 @@ def build_reenactor(args: argparse.Namespace) -> Reenactor:
     return Reenactor(checkpoint, device, allow_random_weights=args.random_weights, detector=load_detector(args.backend))
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Empty paths, an output that is (or resolves to) an input, and numbers out of range."""
+    from core.safety import check_range, refuse_overwriting_inputs, require_path
+
+    output = require_path(args.output, "-o/--output")
+    require_path(args.source, "the source photo")
+    require_path(args.driving, "the driving input")
+    refuse_overwriting_inputs(output, [args.source, args.driving, args.checkpoint], "-o/--output")
+    check_range(args.batch, 1, 256, "--batch (frames per network call)")
+    check_range(args.quality, 0, 100, "--quality")
+
+
 def run(args: argparse.Namespace) -> CommandResult:
     from core.cli import drive
     from core.config import RenderOptions
     from core.export import check_target, export
 
-    check_target(args.output)  # before any work
+    _check_arguments(args)  # before any work: the inputs are never overwritten
+    check_target(args.output)
     options = RenderOptions(
         strength=args.strength,
         identity_adaptation=args.identity_adaptation,

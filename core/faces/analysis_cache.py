@@ -32,6 +32,9 @@ def content_hash(path: str | Path) -> str:
         from core.video import sequence_content_hash
 
         return sequence_content_hash(path)
+    from core.safety import refuse_special_file
+
+    refuse_special_file(path)  # hashing a pipe would wait forever for its end
     size = path.stat().st_size
     digest = hashlib.blake2b(digest_size=16)
     digest.update(str(size).encode())

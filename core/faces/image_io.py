@@ -41,6 +41,9 @@ def read_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise InputError(f"{path} does not exist: check the file name")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not an image: pick an image file")
+    from core.safety import refuse_special_file
+
+    refuse_special_file(path)  # a pipe or device: reading it could block forever
     if path.stat().st_size == 0:
         raise InputError(f"{name} is empty (0 bytes): the file was not copied or saved completely")
     try:

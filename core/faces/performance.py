@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,10 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
 PARAMETERS: tuple[str, ...] = tuple(PARAMETER_RANGES)
 PERFORMANCE_SUFFIX = ".performance.json"
 BUILTIN_PERFORMANCE = ("demo", "demo.performance.json")
+#: Limits of a performance file: its frames are expanded in memory (68 landmarks each).
+MAX_DURATION_S = 3600.0
+MAX_FRAMES = 100_000
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 # Eyelid pairs (upper, lower) per eye, image-left eye first.
 _LIDS = {"blink_left": ((37, 41), (38, 40)), "blink_right": ((43, 47), (44, 46))}
@@ -172,8 +177,15 @@ class Performance:
         if not 1 <= self.fps <= 240:
             raise ConfigError(f"fps must be between 1 and 240, got {self.fps:g}")
         times = [k.time for k in self.keyframes]
+        if not all(math.isfinite(t) for t in times):
+            raise ConfigError("keyframe times must be finite numbers of seconds")
         if times[0] < 0 or any(b <= a for a, b in itertools.pairwise(times)):
             raise ConfigError("keyframe times must start at 0 or later and strictly increase")
+        if times[-1] > MAX_DURATION_S or times[-1] * self.fps + 1 > MAX_FRAMES:
+            raise ConfigError(
+                f"the last keyframe is at {times[-1]:g} s ({times[-1] * self.fps + 1:.0f} frames at {self.fps:g} fps): "
+                f"a performance may last at most {MAX_DURATION_S:g} s and {MAX_FRAMES:,} frames"
+            )
 
     @property
     def duration(self) -> float:
@@ -246,31 +258,54 @@ class Performance:
                 )
             values = {}
             for key, value in frame.items():
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ConfigError(f"{where} keyframe {i}: {key} must be a number, got {value!r}")
-                values[key] = float(value)
+                values[key] = _finite_number(value, f"{where} keyframe {i}: {key}")
             time = values.pop("time")
             try:
                 keyframes.append(Keyframe(time, FaceParams(**values)))
             except ConfigError as err:
                 raise ConfigError(f"{where} keyframe {i} (t={time:g}s): {err}") from err
-        fps = data.get("fps", 25.0)
-        if isinstance(fps, bool) or not isinstance(fps, int | float):
-            raise ConfigError(f"{where}: fps must be a number")
-        return cls(tuple(keyframes), float(fps), str(data.get("name", "performance")))
+        fps = _finite_number(data.get("fps", 25.0), f"{where}: fps")
+        name = data.get("name", "performance")
+        if not isinstance(name, str):
+            raise ConfigError(f"{where}: name must be a string")
+        try:
+            return cls(tuple(keyframes), fps, name)
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from err
 
     @classmethod
     def load(cls, path: str | Path) -> Performance:
+        from core.safety import UnsafeJson, parse_json, refuse_special_file
+
         path = Path(path)
+        refuse_special_file(path, "performance")
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB: a performance file is a few KB")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise InputError(f"cannot read performance {path.name}: {getattr(err, 'strerror', None) or err}") from err
         try:
-            data = json.loads(text)
+            data = parse_json(text)
         except json.JSONDecodeError as err:
             raise InputError(f"{path.name} is not valid JSON (line {err.lineno}: {err.msg})") from err
+        except UnsafeJson as err:
+            raise InputError(f"{path.name} cannot be read as a performance: {err}") from err
         return cls.from_dict(data, where=path.name)
+
+
+def _finite_number(value: Any, what: str) -> float:
+    """`value` as a finite float, or `ConfigError` naming `what` (bools, text, NaN, inf, huge ints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = repr(value)[:40] if isinstance(value, str) else "null" if value is None else f"a {type(value).__name__}"
+        raise ConfigError(f"{what} must be a number, got {shown}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ConfigError(f"{what} must be a finite number, got an integer of {value.bit_length()} bits") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{what} must be a finite number, got {number}")
+    return number
 
 
 def is_performance_file(path: str | Path) -> bool:

@@ -46,6 +46,9 @@ def check_input_file(path: str | Path) -> Path:
         raise InputError(f"{path} does not exist: check the file name")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not a video: pick a video file")
+    from core.safety import refuse_special_file
+
+    refuse_special_file(path)  # a pipe or device: reading it could block forever
     try:
         size = path.stat().st_size
     except OSError as err:

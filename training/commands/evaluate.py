@@ -36,7 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> CommandResult:
+    from core.safety import check_range, require_input_folder, require_path
     from training.evaluation import EvaluationOptions, evaluate
+
+    require_path(args.checkpoint, "--checkpoint")
+    require_input_folder(args.data, "--data", "a dataset folder made by `main.py preprocess`")
+    check_range(args.pairs, 1, 100_000, "--pairs")
+    check_range(args.batch_size, 1, 1024, "--batch-size")
 
     options = EvaluationOptions(
         pairs=args.pairs,

@@ -23,7 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--landmarks", default="auto", help="landmark backend: auto|dlib|face-alignment")
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Paths and numbers, before any work: the raw folder is never written into."""
+    from core.safety import check_range, require_input_folder, require_output_folder
+
+    raw = require_input_folder(args.raw_dir, "RAW_DIR", "a folder of talking-head videos and photos")
+    require_output_folder(args.output, "-o/--output", "the dataset", inputs=[raw])
+    check_range(args.size, 32, 1024, "--size")
+    check_range(args.every, 1, 10_000, "--every")
+    check_range(args.max_frames, 0, 10_000_000, "--max-frames")
+    check_range(args.min_face, 0, 100_000, "--min-face")
+
+
 def run(args: argparse.Namespace) -> CommandResult:
+    _check_arguments(args)
     from core.faces.landmarks import load_detector
     from training.preprocess import PreprocessOptions, preprocess
 

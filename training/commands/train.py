@@ -53,6 +53,26 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return RunRequest.from_args(args).configs()
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Paths and numbers, before any work: the dataset is never written into."""
+    from core.safety import check_range, require_input_folder, require_output_folder
+
+    data = require_input_folder(args.data, "--data", "a dataset folder made by `main.py preprocess`")
+    require_output_folder(args.out, "--out", "a training run", inputs=[data], inside_ok=True)
+    check_range(args.resolution, 32, 1024, "--resolution")
+    check_range(args.threads, 1, 4096, "--threads")
+
+
+def _make_folder(folder: Any) -> None:
+    from core.atomic import describe_os_error
+    from core.errors import OutputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(describe_os_error(err, folder)) from err
+
+
 def run(args: argparse.Namespace) -> CommandResult:
     from pathlib import Path
 
@@ -61,6 +81,7 @@ def run(args: argparse.Namespace) -> CommandResult:
     from training import distributed
     from training.trainer import setup_run
 
+    _check_arguments(args)
     context = distributed.init_distributed(args.device)
     if not context.is_main:  # rank 0 speaks for the group: one progress bar, one log, one JSON line
         logging.getLogger("reenact").setLevel(logging.WARNING)
@@ -71,7 +92,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         model, train, checkpoint = _configs(args)
         out = Path(args.out)
         if context.is_main:
-            out.mkdir(parents=True, exist_ok=True)
+            _make_folder(out)
             check_writable_dir(out, "run")
         session = setup_run(args.data, out, model, train, context.device, context, checkpoint)
         if threading.current_thread() is threading.main_thread():
