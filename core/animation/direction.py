@@ -143,8 +143,7 @@ class Director:
             driver = self._stabilised(values, index, reference)
             identity = None if direction.relative else self._median_shape(direction.controls.smoothing)
             transferred = self.transformer.transfer(driver, reference, values, identity)
-            shape, rotation = apply_params(transferred.shape3d, transferred.rotation, controls_params)
-            head = ShapeFit(transferred.scale, rotation, transferred.translation, shape)
+            head = apply_params(transferred, controls_params)
         return self.transformer.limit(head)
 
     def reference_frame(self, direction: Direction = DEFAULT_DIRECTION) -> int | None:
@@ -202,10 +201,11 @@ class Director:
                 params[:, column] = np.clip(params[:, column], *EXPRESSION_LIMITS[name])
         src = self.transformer.source
         frames = len(index)
-        shape, rotation = apply_params(
-            np.repeat(src.shape3d, frames, 0), np.repeat(src.rotation, frames, 0), params
+        base = ShapeFit(
+            np.repeat(src.scale, frames), np.repeat(src.rotation, frames, 0), np.repeat(src.translation, frames, 0),
+            np.repeat(src.shape3d, frames, 0),
         )
-        return ShapeFit(np.repeat(src.scale, frames), rotation, np.repeat(src.translation, frames, 0), shape)
+        return apply_params(base, params)
 
     def _stabilised(self, values: dict[str, np.ndarray], index: np.ndarray, reference: ShapeFit) -> ShapeFit:
         driver = self._driver_fit(values["smoothing"], index)

@@ -33,7 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--driving-face-index", type=int, default=0, help="which face of the driving video to follow")
     parser.add_argument("--start", type=int, default=0, help="first driving frame (default 0)")
     parser.add_argument("--end", type=int, default=None, help="frame after the last (exclusive; default: the end)")
-    parser.add_argument("--size", type=int, default=None, help="longest side of the output in pixels")
+    parser.add_argument(
+        "--size", type=int, default=None,
+        help="longest side of the output in pixels (default: the photo's own size with --paste-back, else the "
+        "face's own size in the photo, at most 2048)",
+    )
+    parser.add_argument("--mask-size", type=float, default=1.0, help="size of the region moving with the head, 0.5..2 (default 1)")
+    parser.add_argument("--mask-feather", type=float, default=0.5, help="softness of its edge, 0..1 (default 0.5)")
+    parser.add_argument(
+        "--model-resolution", action="store_true",
+        help="show the network's own picture magnified from its resolution (to compare with the full-resolution render)",
+    )
     parser.add_argument("--quality", type=int, default=80, help="encoding quality 0..100 (default 80)")
     parser.add_argument("--batch", type=int, default=8, help="frames per network call (default 8)")
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps")
@@ -106,6 +116,9 @@ def run(args: argparse.Namespace) -> CommandResult:
         smoothing=args.smoothing,
         paste_back=args.paste_back,
         output_size=args.size,
+        mask_scale=args.mask_size,
+        mask_feather=args.mask_feather,
+        full_resolution=not args.model_resolution,
     )
     reenactor = build_reenactor(args)
     log.info("source: %s", args.source)

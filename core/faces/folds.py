@@ -82,14 +82,23 @@ def unfold(
 
     Only cells near a (near-)fold change; a grid without one comes back unchanged (the same tensor).
     """
+    spacing = torch.as_tensor(spacing, dtype=displacement.dtype, device=displacement.device)
+    if spacing.dim() == 1:
+        spacing = spacing.expand(displacement.shape[0], 2)
     before = folded_fraction(displacement, spacing)
     out = displacement
+    active = torch.arange(displacement.shape[0], device=displacement.device)  # frames still being repaired
     for step in range(iterations):
-        bad = (jacobian_determinant(out, spacing) < min_det).to(out.dtype).unsqueeze(1)
-        if not bool(bad.any()):
+        part, part_spacing = out[active], spacing[active]
+        bad = (jacobian_determinant(part, part_spacing) < min_det).to(out.dtype).unsqueeze(1)
+        still = bad.flatten(1).any(1)
+        if not bool(still.any()):
             break
+        if not bool(still.all()):  # frames without a (near-)fold are done: leave them be
+            active, part, part_spacing, bad = active[still], part[still], part_spacing[still], bad[still]
         weight = _blur(F.max_pool2d(bad, 3, stride=1, padding=1), passes=2).clamp(0, 1)
-        out = out + weight * (_blur(out, passes=2) - out)
+        part = part + weight * (_blur(part, passes=2) - part)
         if step >= iterations // 3:  # smoothing has not opened it: damp the motion there as well
-            out = out * (1.0 - 0.25 * weight)
+            part = part * (1.0 - 0.25 * weight)
+        out = out.index_copy(0, active, part)
     return out, before, folded_fraction(out, spacing)

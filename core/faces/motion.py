@@ -48,8 +48,10 @@ HEAD_AXES = (1.4, 1.55)
 HEAD_LIFT = 0.3
 #: The lower half of both rings is flatter: the neck and shoulders move less than the hair.
 LOWER_FLATTEN = 0.85
+#: ... and below the face the motion fades out this many times faster (neck, collar, shoulders).
+LOWER_FADE = 2.5
 #: Cells of the evaluation grid along the outer ring's box.
-GRID_CELLS = 112
+GRID_CELLS = 96
 #: The jaw's landmarks trace the face's silhouette, which slides over the skin when the head turns:
 #: the spline only approximates them (a ridge term), so a turn does not smear the cheek after them.
 JAW_CONTOUR: tuple[int, ...] = tuple(range(0, 17))
@@ -105,10 +107,17 @@ class HeadRegion:
         return HeadRegion(self.centre, self.axes, torch.maximum(self.outer_factor, needed))
 
     def radius(self, points: torch.Tensor) -> torch.Tensor:
-        """(B, N) egg radius of (B, N, 2) points: 1 on the head ring, `outer_factor` on the outer one."""
+        """(B, N) egg radius of (B, N, 2) points: 1 on the head ring, `outer_factor` on the outer one.
+
+        Below the face the fall-off is shorter (the radius grows faster beyond the head ring, smoothly
+        with the direction): the neck, collar and shoulders do not turn with the head.
+        """
         d = points - self.centre[:, None]
         ay = torch.where(d[..., 1] > 0, self.axes[:, None, 1] * LOWER_FLATTEN, self.axes[:, None, 1])
-        return torch.sqrt((d[..., 0] / self.axes[:, None, 0]) ** 2 + (d[..., 1] / ay) ** 2)
+        radius = torch.sqrt((d[..., 0] / self.axes[:, None, 0]) ** 2 + (d[..., 1] / ay) ** 2)
+        downward = _smoothstep(0.0, 0.7, d[..., 1] / (radius * ay).clamp_min(1e-9))  # 0 sideways, 1 below
+        faster = 1.0 + (LOWER_FADE - 1.0) * downward
+        return torch.where(radius > 1.0, 1.0 + (radius - 1.0) * faster, radius)
 
     def ring(self, count: int, factor: float) -> torch.Tensor:
         """(B, count, 2) points on the ring of radius `factor`."""
@@ -272,7 +281,18 @@ class HeadMotion:
         fade = 1.0 - _smoothstep(1.0, self.head.outer_factor[:, None], radius)
         inside = 1.0 - _smoothstep(0.9, 1.1, radius)
         rigid = in_source - points
-        field = self._spline(points) * inside[..., None] + rigid * ((1.0 - inside) * fade)[..., None]
+        field = rigid * ((1.0 - inside) * fade)[..., None]
+        # The spline only where it counts (inside the head ring): the rows and columns of the grid that
+        # any frame's ring touches, a third of the grid or less.
+        used = (inside > 0).reshape(-1, self.cells, self.cells).any(0)
+        rows, cols = used.any(1).nonzero()[:, 0], used.any(0).nonzero()[:, 0]
+        if len(rows):
+            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+            grid = field.reshape(-1, self.cells, self.cells, 2)
+            sub = points.reshape(-1, self.cells, self.cells, 2)[:, r0:r1, c0:c1]
+            weight = inside.reshape(-1, self.cells, self.cells)[:, r0:r1, c0:c1, None]
+            spline = self._spline(sub.reshape(sub.shape[0], -1, 2)).reshape(sub.shape)
+            grid[:, r0:r1, c0:c1] += spline * weight
         return field, fade
 
     # -- sampling ------------------------------------------------------------------------------------------

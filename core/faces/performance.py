@@ -29,7 +29,7 @@ import numpy as np
 
 from core.atomic import write_text
 from core.errors import ConfigError, InputError
-from core.faces.shape_model import fit_shapes, project, rotation_from_angles
+from core.faces.shape_model import ShapeFit, fit_shapes, neck_swing, rotation_from_angles
 
 #: Every parameter with its allowed range.
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
@@ -132,16 +132,19 @@ def deform_expression(shape: np.ndarray, params: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply_params(shape: np.ndarray, rotation: np.ndarray, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pose-free shapes (T, 68, 3) and head rotations (T, 3, 3) under parameters (T, 8): the expression
-    deforms each shape, and the head turns by (yaw, pitch, roll) relative to its own rotation.
+def apply_params(head: ShapeFit, params: np.ndarray) -> ShapeFit:
+    """Heads (T frames: pose-free shapes, rotations, scales, places) under parameters (T, 8): the
+    expression deforms each shape, and the head turns by (yaw, pitch, roll) relative to its own
+    rotation, on its neck (`core.faces.shape_model.neck_swing`).
 
     The one place parameters act: a performance file on the portrait, and the app's pose and expression
     controls on top of a driving video, both go through here, so a control means the same in both.
     """
     params = np.asarray(params, np.float64)
     turn = rotation_from_angles(params[:, 0], params[:, 1], params[:, 2])
-    return deform_expression(shape, params), turn @ rotation
+    rotation = turn @ head.rotation
+    translation = head.translation + neck_swing(head.scale, head.rotation, rotation)
+    return ShapeFit(head.scale, rotation, translation, deform_expression(head.shape3d, params))
 
 
 def landmarks_from_params(base_landmarks: np.ndarray, params: FaceParams | np.ndarray) -> np.ndarray:
@@ -152,8 +155,11 @@ def landmarks_from_params(base_landmarks: np.ndarray, params: FaceParams | np.nd
         raise ValueError(f"params must have {len(PARAMETERS)} columns ({', '.join(PARAMETERS)})")
     fit = fit_shapes(base_landmarks)
     frames = len(values)
-    shape, rotation = apply_params(np.repeat(fit.shape3d, frames, 0), np.repeat(fit.rotation, frames, 0), values)
-    out = project(shape, rotation, np.repeat(fit.scale, frames), np.repeat(fit.translation, frames, 0))
+    base = ShapeFit(
+        np.repeat(fit.scale, frames), np.repeat(fit.rotation, frames, 0), np.repeat(fit.translation, frames, 0),
+        np.repeat(fit.shape3d, frames, 0),
+    )
+    out = apply_params(base, values).project()
     return out[0] if single else out
 
 

@@ -100,6 +100,20 @@ def fit_shapes(landmarks: np.ndarray) -> ShapeFit:
     return ShapeFit(scale=scale, rotation=rotation, translation=centre, shape3d=shape)
 
 
+#: Where the head turns on the neck, in the mean face's millimetres from its rigid points' centre
+#: (x right, y down, z away from the camera): below the chin and behind the face. A head that keeps
+#: its place turns about this point, as a real one does on its neck, not about its nose: a tilt leaves
+#: the chin and collar nearly still and moves the crown; a turn swings the face sideways.
+NECK_PIVOT: tuple[float, float, float] = (0.0, 100.0, 80.0)
+
+
+def neck_swing(scale: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """(T, 2) change of translation that keeps `NECK_PIVOT` in place when rotations (T, 3, 3) `before`
+    become `after` at weak-perspective scales (T,)."""
+    pivot = np.asarray(NECK_PIVOT)
+    return np.asarray(scale)[:, None] * ((np.asarray(before) - np.asarray(after))[:, :2] @ pivot)
+
+
 def project(shape: np.ndarray, rotation: np.ndarray, scale: np.ndarray, translation: np.ndarray) -> np.ndarray:
     """(T, 68, 2) image points of pose-free shapes (T, 68, 3) under the given poses."""
     rotated = shape @ np.swapaxes(rotation[:, :2], -1, -2)  # (T, 68, 3) @ (T, 3, 2); einsum is 10x slower

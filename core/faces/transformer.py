@@ -24,7 +24,8 @@ Amounts (all per frame, so keyframed controls can drive them; `TransferOptions` 
   vector of driver-relative-to-reference, so 0 keeps the portrait's own pose);
 - ``head_position`` in [0, 1.5] carries over the driver's motion across the frame and toward the camera,
   relative to the reference frame and in proportion to the face sizes (0, the default, keeps the
-  portrait's own place and size: the face is rendered in a crop fixed on the portrait);
+  portrait's own place and size: the face is rendered in a crop fixed on the portrait, and the head
+  turns on its neck there, `core.faces.shape_model.NECK_PIVOT`);
 - ``identity_adaptation`` a in [0, 1] moves the base from the source's shape toward the driver's (its
   reference shape in relative mode, its median shape in absolute mode), and the transfer target toward
   the driver's own shapes: a = 1 gives the driver's shape, still under the directed pose, while every
@@ -49,7 +50,7 @@ import numpy as np
 from core.errors import ConfigError
 from core.faces.pose import rotation_matrices, rotation_vectors
 from core.faces.regions import JAW, LEFT_BROW, LEFT_EYE, MOUTH, NOSE, RIGHT_BROW, RIGHT_EYE
-from core.faces.shape_model import ShapeFit, fit_shapes
+from core.faces.shape_model import ShapeFit, fit_shapes, neck_swing
 
 #: Regions scaled independently in relative mode (the brows share one ratio).
 TRANSFER_REGIONS: dict[str, tuple[int, ...]] = {
@@ -245,6 +246,9 @@ class LandmarkTransformer:
         size_ratio = src.scale[0] / reference.scale[0]
         scale = src.scale[0] * (driving.scale / reference.scale[0]) ** follow
         translation = src.translation[0] + follow[:, None] * size_ratio * (driving.translation - reference.translation[0])
+        # Where the driver's place is not followed, the head turns on its neck: the pivot keeps its place.
+        swing = neck_swing(scale, np.broadcast_to(src.rotation[0], rotation.shape), rotation)
+        translation = translation + (1.0 - np.clip(follow, 0.0, 1.0))[:, None] * swing
         return ShapeFit(scale=scale, rotation=rotation, translation=translation, shape3d=shape)
 
     def limit(self, head: ShapeFit) -> ShapeFit:

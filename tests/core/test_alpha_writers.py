@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 from core.errors import Cancelled, OutputError
-from core.faces.align import face_mask
 from core.progress import CancelToken
 from core.video import SYNTHETIC_COMMENT, VideoReader, VideoWriter, check_output_format
 from core.video.alpha import alpha_channel
@@ -30,11 +29,11 @@ def portrait(astronaut: np.ndarray) -> np.ndarray:
 
 
 def matte_at(t: int) -> np.ndarray:
-    """A feathered face matte (the canonical one the paste-back uses) moving right 3 px a frame."""
+    """A feathered oval matte, a face's size, moving right 3 px a frame."""
     matte = np.zeros((H, W), np.float32)
-    x = 10 + 3 * t
-    matte[8 : 8 + FACE, x : x + FACE] = face_mask(FACE)
-    return matte
+    centre = (10 + 3 * t + FACE // 2, 8 + FACE // 2)
+    cv2.ellipse(matte, centre, (FACE * 3 // 8, FACE * 7 // 16), 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    return cv2.GaussianBlur(matte, (0, 0), FACE / 24)
 
 
 def frames(portrait: np.ndarray, count: int = 6) -> list[tuple[np.ndarray, np.ndarray]]:

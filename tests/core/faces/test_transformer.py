@@ -10,7 +10,7 @@ import pytest
 from core.errors import ConfigError
 from core.faces.performance import FaceParams, landmarks_from_params
 from core.faces.pose import rotation_vectors
-from core.faces.shape_model import fit_shapes
+from core.faces.shape_model import fit_shapes, neck_swing
 from core.faces.transformer import (
     MAX_TURN_DEGREES,
     LandmarkTransformer,
@@ -85,11 +85,14 @@ def test_identity_adaptation_one_gives_the_drivers_shape_under_the_directed_pose
     adapted = tr.transfer(fit_drv, fit_drv.take(0), {**amounts, "identity_adaptation": 1.0})
     np.testing.assert_allclose(adapted.shape3d, fit_drv.shape3d, atol=1e-9)  # the driver's shape exactly
     np.testing.assert_allclose(adapted.rotation, plain.rotation, atol=1e-12)  # the pose still relative
-    # Absolute mode: the driver's own landmarks, at the portrait's place and size.
+    # Absolute mode: the driver's own landmarks at the portrait's size, and at its place once the
+    # head has turned on its neck from the portrait's pose to the driver's.
     out = tr.transform(driving, TransferOptions(identity_adaptation=1.0, relative=False))
     fit_src = fit_shapes(source)
     expected = (driving - fit_drv.translation[:, None]) * (fit_src.scale[0] / fit_drv.scale)[:, None, None]
-    np.testing.assert_allclose(out, expected + fit_src.translation[0], atol=1e-3)
+    scale = np.full(len(driving), fit_src.scale[0])
+    swing = neck_swing(scale, np.broadcast_to(fit_src.rotation[0], fit_drv.rotation.shape), fit_drv.rotation)
+    np.testing.assert_allclose(out, expected + fit_src.translation[0] + swing[:, None], atol=1e-3)
 
 
 def test_the_driver_moving_across_the_frame_does_not_move_the_portrait(source, driving) -> None:
@@ -222,3 +225,13 @@ def test_soft_clip_is_the_identity_below_the_knee_and_never_passes_the_limit() -
     assert np.all(np.diff(y) > 0)  # monotone
     slope = np.diff(y) / np.diff(x)
     assert np.abs(np.diff(slope)).max() < 0.01  # no kink at the knees
+
+
+def test_a_tilt_turns_the_head_on_its_neck_the_chin_stays_and_the_crown_moves(source) -> None:
+    params = np.zeros((2, 8))
+    params[1, 2] = 15.0  # roll
+    tilted = landmarks_from_params(identity_shape(2), params)
+    out = LandmarkTransformer(source).transform(tilted, TransferOptions(reference_frame=0))
+    chin_move = np.linalg.norm(out[1, 8] - out[0, 8])
+    brow_move = np.linalg.norm(out[1, 17:27].mean(0) - out[0, 17:27].mean(0))
+    assert brow_move > 3 * chin_move  # about the neck, not about the nose (which would move both alike)
