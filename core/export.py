@@ -1,10 +1,22 @@
 """Export: a driving range rendered into a video, a GIF/WebP or a folder of PNGs, never half-written.
 
-The target's extension picks the format (``.mp4``, ``.gif``, ``.webp``; no extension: a folder of
-PNGs). The network runs on the calling thread in batches (`Reenactor.run_model`) while the
-full-resolution picture (`Reenactor.compose`) and encoding run on a writer thread, so the two overlap. The writer writes to a
-temporary file beside the target and renames it only when complete; cancelling or any error leaves
-nothing behind. MP4 exports carry the driving video's audio for the exported range.
+The target's name picks the format (`core.video.formats`: ``.mp4``, ``.mov``, ``.webm``, ``.gif``,
+``.webp``; no extension: a folder of PNGs), and `OutputOptions` what goes in it:
+
+* the composite (the photo with the reenacted head), as before;
+* ``alpha``: the head over transparency, its matte the renderer's own region weight (`RenderedFrame.matte`:
+  where the reenacted head replaces the photo, feathered), so laid over the photo it gives the composite
+  back. MP4 cannot carry it and is refused, naming the formats that can, before any work;
+* ``layers``: the composite, the head over transparency and the matte alone, in one pass, frame-aligned
+  (`core.video.layers`: ``<name>_face`` and ``<name>_matte`` beside the target), committed all or none;
+* ``loop``: a seamless loop (`core.faces.loop`: crossfade or ping-pong, of the length asked for) made
+  from the exported range's motion; the loop point is measured (`ExportResult.loop`).
+
+The network runs on the calling thread in batches (`Reenactor.run_model`) while the full-resolution
+picture (`Reenactor.compose`) and encoding run on a writer thread, so the two overlap. Everything is
+written to temporary files beside the targets and renamed only when complete; cancelling or any error
+leaves nothing behind. Formats with sound (MP4, MOV, WebM) carry the driving video's audio for the
+exported range; a loop is silent (the sound would jump where the picture does not).
 """
 
 from __future__ import annotations
@@ -13,17 +25,51 @@ import contextlib
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from core.atomic import check_writable_dir
 from core.config import RenderOptions
 from core.errors import ConfigError, OutputError
+from core.faces.loop import LOOP_MODES, LoopCheck, LoopMode, check_loop, make_loop
 from core.pipeline import Reenactor
 from core.progress import CancelToken, Progress, ProgressStream
 from core.safety import refuse_overwriting_inputs
+from core.video.formats import check_output_format
+from core.video.layers import LayerKind, layer_paths
 
-FORMATS = {".mp4": "mp4", ".gif": "gif", ".webp": "webp", "": "png"}
+if TYPE_CHECKING:
+    from core.render import ModelFrame
+    from core.video.layers import LayeredWriter
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What an export writes besides its format: the head over transparency (``alpha``), the three
+    layers (``layers``: composite, face over transparency, matte), a seamless ``loop`` ("crossfade" or
+    "pingpong", None: the range as it is) of ``loop_length`` frames (None: as long as the range allows)."""
+
+    alpha: bool = False
+    layers: bool = False
+    loop: LoopMode | None = None
+    loop_length: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.alpha and self.layers:
+            raise ConfigError(
+                "layers already include the face over transparency (<name>_face): ask for alpha or for layers, not both"
+            )
+        if self.loop is not None and self.loop not in LOOP_MODES:
+            raise ConfigError(f"unknown loop mode {self.loop!r}: use {' or '.join(LOOP_MODES)}")
+        if self.loop_length is not None:
+            if self.loop is None:
+                raise ConfigError("a loop length needs a loop mode (crossfade or pingpong)")
+            if not 2 <= self.loop_length <= 100_000:
+                raise ConfigError(f"the loop length must be 2 to 100000 frames, got {self.loop_length}")
 
 
 @dataclass(frozen=True)
@@ -35,24 +81,29 @@ class ExportResult:
     skipped_frames: tuple[int, ...]
     audio: bool
     size: tuple[int, int]
+    files: dict[str, Path] | None = None  # every file written, by layer ("composite", "face", "matte")
+    loop: LoopCheck | None = None  # the loop point measured, for a loop
 
 
-def export_format(target: str | Path) -> str:
-    """The format a target path asks for; a clear message for unknown extensions."""
-    suffix = Path(target).suffix.lower()
-    if suffix not in FORMATS:
-        raise ConfigError(f"cannot export to {suffix!r}: use .mp4, .gif, .webp, or a folder name for PNG frames")
-    return FORMATS[suffix]
-
-
-def check_target(target: str | Path) -> Path:
-    """Fail before any work when the output cannot be written."""
+def output_targets(target: str | Path, output: OutputOptions = OutputOptions()) -> dict[LayerKind, Path]:
+    """The files an export to ``target`` writes, by layer: the composite, or the face over transparency
+    (``alpha``), or all three layers beside each other (``layers``)."""
     target = Path(target)
-    export_format(target)
-    check_writable_dir(target.parent if str(target.parent) else Path("."), "output")
-    if target.exists() and target.is_dir() and Path(target).suffix:
-        raise OutputError(f"{target} is a folder: pick a file name")
-    return target
+    if output.layers:
+        return layer_paths(target)
+    return {"face" if output.alpha else "composite": target}
+
+
+def check_target(target: str | Path, output: OutputOptions = OutputOptions()) -> dict[LayerKind, Path]:
+    """Fail before any work when an output cannot be written (unknown format, alpha in a format that
+    cannot carry it, a missing or read-only folder, a folder where a file is named); the files to write."""
+    targets = output_targets(target, output)
+    for kind, path in targets.items():
+        check_output_format(path, alpha=kind == "face")
+        check_writable_dir(path.parent if str(path.parent) else Path("."), "output")
+        if path.suffix and path.is_dir():
+            raise OutputError(f"{path} is a folder: pick a file name")
+    return targets
 
 
 def export(
@@ -64,73 +115,99 @@ def export(
     quality: int = 80,
     batch: int = 8,
     cancel: CancelToken | None = None,
+    output: OutputOptions = OutputOptions(),
 ) -> ProgressStream[ExportResult]:
-    """Render frames start..stop-1 into `target`; yields Progress per frame, returns an ExportResult.
+    """Render frames start..stop-1 into `target` (and its layers); yields Progress per batch, returns an
+    ExportResult.
 
-    `quality` is 0-100 (MP4 CRF, WebP quality, GIF palette); every export carries the writer's
+    `quality` is 0-100 (MP4/WebM CRF, WebP quality, GIF palette); every export carries the writer's
     metadata tag marking it as synthetic.
     """
-    from core.video import VideoWriter
+    from core.render import photo_background
+    from core.video.layers import LayeredWriter
 
-    target = check_target(target)
-    fmt = export_format(target)
-    _, driving = reenactor._require()
-    refuse_overwriting_inputs(target, [driving.video_path], "the export")  # the app's path too, not only render's
+    targets = check_target(target, output)
+    source, driving = reenactor._require()
+    for path in targets.values():  # the app's path too, not only render's
+        refuse_overwriting_inputs(path, [driving.video_path], "the export")
     stop = driving.frame_count if stop is None else stop
     if not 0 <= start < stop <= driving.frame_count:
         raise ConfigError(f"frame range {start}..{stop} is outside the driving sequence (0..{driving.frame_count})")
-    skipped = tuple(i for i in driving.bad_frames if start <= i < stop)
-    wanted = [i for i in range(start, stop) if i not in skipped]
+    loop_check: LoopCheck | None = None
+    looped: np.ndarray | None = None
+    if output.loop is not None:
+        # The loop reshapes the motion the export renders: the transformed landmarks of the range.
+        motion = reenactor.transformed_landmarks(options)[start:stop]
+        looped, _plan = make_loop(motion, output.loop, output.loop_length)
+        loop_check = check_loop(looped, reference=motion)
+        skipped: tuple[int, ...] = ()  # held landmarks stand in for unreadable frames: the loop stays whole
+        wanted = list(range(len(looped)))
+        audio_source = None
+    else:
+        skipped = tuple(i for i in driving.bad_frames if start <= i < stop)
+        wanted = [i for i in range(start, stop) if i not in skipped]
+        audio_source = driving.video_path
     if not wanted:
         raise ConfigError("every frame in that range is unreadable in the driving video: choose another range")
-    audio_source = driving.video_path if (fmt == "mp4" and driving.video_path is not None) else None
-    size = reenactor.output_size(options)
+    geometry = reenactor.output_geometry(options)
+    background = photo_background(source.photo, geometry) if "face" in targets else None
     began = time.perf_counter()
-    frames_done = 0
-    with VideoWriter(
-        target,
+    with LayeredWriter(
+        targets,
         fps=driving.fps,
-        size=size,
+        size=geometry.size,
+        background=background,
         quality=quality,
         audio_source=audio_source,
         audio_start_s=driving.time_of(start),
         audio_end_s=driving.time_of(stop - 1) + 1.0 / driving.fps,
     ) as writer:
-        sink = _WriterThread(writer, reenactor, options)
+        sink = _WriterThread(_frame_writer(writer, reenactor, options))
         try:
             for chunk_start in range(0, len(wanted), batch):
                 if cancel is not None:
                     cancel.check()
                 chunk = wanted[chunk_start : chunk_start + batch]
-                sink.put(list(zip(chunk, reenactor.run_model(chunk, options), strict=True)))
-                frames_done = sink.written
+                landmarks = None if looped is None else looped[chunk]
+                sink.put(list(zip(chunk, reenactor.run_model(chunk, options, landmarks), strict=True)))
                 yield Progress(chunk_start + len(chunk), len(wanted), f"frame {chunk[-1]}")
             sink.finish()
         except BaseException:
             sink.abort()
             raise
-        frames_done = sink.written
-        audio = bool(getattr(writer, "has_audio", audio_source is not None))
+        audio = any(w.has_audio for w in writer.writers.values())
     seconds = time.perf_counter() - began
     return ExportResult(
-        output=target,
-        frames=frames_done,
+        output=Path(target),
+        frames=sink.written,
         seconds=seconds,
-        frames_per_s=frames_done / seconds if seconds > 0 else 0.0,
+        frames_per_s=sink.written / seconds if seconds > 0 else 0.0,
         skipped_frames=skipped,
         audio=audio,
-        size=size,
+        size=geometry.size,
+        files=dict(targets),
+        loop=loop_check,
     )
+
+
+def _frame_writer(
+    writer: LayeredWriter, reenactor: Reenactor, options: RenderOptions
+) -> Callable[[int, ModelFrame], None]:
+    """One frame's picture at full resolution, given to every layer with its matte."""
+
+    def write(index: int, frame: ModelFrame) -> None:
+        rendered = reenactor.compose(index, frame, options)
+        writer.write(rendered.image, rendered.matte)
+
+    return write
 
 
 class _WriterThread:
     """Composes (full-resolution pictures) and encodes batches on a thread; errors surface on the caller's
     side."""
 
-    def __init__(self, writer: object, reenactor: Reenactor, options: RenderOptions, depth: int = 2):
-        self.writer = writer
-        self.reenactor = reenactor
-        self.options = options
+    def __init__(self, write: Callable[[int, ModelFrame], None], depth: int = 2):
+        self.write = write
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
         self.written = 0
@@ -145,7 +222,7 @@ class _WriterThread:
                 if frames is None or self._stop.is_set():
                     return
                 for index, frame in frames:
-                    self.writer.write(self.reenactor.compose(index, frame, self.options).image)
+                    self.write(index, frame)
                     self.written += 1
         except BaseException as err:  # noqa: BLE001 - handed to the caller's thread, re-raised there
             self.error = err

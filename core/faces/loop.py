@@ -86,6 +86,11 @@ def plan_loop(frames: int, mode: LoopMode = "crossfade", length: int | None = No
         length = frames - blend
     else:
         length = int(length)
+        if blend is None and length >= frames:
+            raise ConfigError(
+                f"a {length}-frame crossfade loop fades in frames from after its end, the range has {frames}: "
+                f"make the loop at most {frames - 1} frames, or export a longer range"
+            )
         blend = min(max(2, length // 5), frames - length) if blend is None else int(blend)
     if blend < 1 or length < 2:
         raise ConfigError(

@@ -118,6 +118,13 @@ def _background(source: np.ndarray, to_source: np.ndarray, size: tuple[int, int]
     )
 
 
+def photo_background(photo: np.ndarray, geometry: OutputGeometry) -> np.ndarray:
+    """The photo through an output's framing with no motion: what `render_frame` shows where the matte
+    is 0, so a face layer can be separated from it (`core.video.alpha.unblend`)."""
+    source, photo_to_source = _source_image(photo, geometry)
+    return _background(source, compose(photo_to_source, geometry.to_photo), geometry.size)
+
+
 def _coarse_nodes(x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
     """Output px of the coarse nodes, placed at the cell centres `cv2.resize` assumes, so resizing the
     coarse grid to the region interpolates it exactly there."""
