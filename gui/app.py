@@ -34,7 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda|mps")
     parser.add_argument("--no-demo", action="store_true", help="do not open the demo scene")
     parser.add_argument("--no-restore", action="store_true", help="do not offer to restore an autosave")
-    parser.add_argument("--side-by-side", action="store_true", help="start in side-by-side view")
+    parser.add_argument("--compare", choices=["result", "before", "wipe"], default=None,
+                        help="start the viewer comparing the portrait with the result (before/after or a wipe)")
     parser.add_argument("--report-visible", action="store_true", help=argparse.SUPPRESS)  # benchmark: print and quit
     parser.add_argument("--report-playing", action="store_true", help=argparse.SUPPRESS)  # benchmark: print and quit
     return parser.parse_args(argv)
@@ -144,8 +145,8 @@ def run_app(argv: list[str]) -> int:
     window = MainWindow(controller)
     dialogs.parent = window
     install_excepthook(dialogs)
-    if args.side_by_side:
-        window.actions_by_name["side_by_side"].setChecked(True)
+    if args.compare is not None:
+        window.set_compare(args.compare)
     app.aboutToQuit.connect(controller.shutdown)
     window.show()
     request = StartupRequest(

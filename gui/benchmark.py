@@ -247,8 +247,7 @@ def training_figures(checkpoint: Path | None, seconds: float, scrubs: int, data_
     if data_workers is not None:
         training_module.APP_DATA_WORKERS = data_workers
     app, dialogs, controller, window = open_window(workdir)
-    window.docks["Training"].raise_()  # the panel is on screen: its curves and sample redraw as it trains
-    window.training_panel.tabs.setCurrentIndex(1)
+    window.show_workspace("train")  # the page is on screen: its curves and sample redraw as it trains
     spin_until(app, lambda: window.training_panel.plot is not None, 30)
     training, model = controller.training, controller.training.model
     probe = GapProbe(5)

@@ -2,10 +2,12 @@
 rendered frame, set up the same way every time.
 
     python -m gui.scenes screenshot-scene                      # obama.jpg + Megamind.avi, frame 60
-    python -m gui.scenes screenshot-scene --source astronaut --driving builtin --side-by-side
+    python -m gui.scenes screenshot-scene --source astronaut --driving builtin --compare wipe
+    python -m gui.scenes screenshot-scene --in 40 --out 160 --timeline-zoom 2 --time-mode timecode --zoom face
     python -m gui.scenes screenshot-scene --grab out.png       # save the window itself and quit
     ../shared/tools/screenshot.sh shot.png 40 -- .venv/bin/python -m gui.scenes screenshot-scene
-    python -m gui.scenes training-scene --grab training.png    # the training panel, training beside the preview
+    python -m gui.scenes training-scene --grab training.png    # the Train workspace, training beside the preview
+    python -m gui.scenes training-scene --simple               # started from the simple mode (quick test preset)
     ../shared/tools/screenshot.sh train.png 90 -- .venv/bin/python -m gui.scenes training-scene
 
 The model is the bundled demo checkpoint when this build has one; otherwise an untrained network is
@@ -31,9 +33,18 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     shot.add_argument("--driving", default=str(SHARED_DATA / "Megamind.avi"), help="a video, a performance, or 'builtin'")
     shot.add_argument("--checkpoint", type=Path, default=None, help="a checkpoint (default: demo model, else untrained)")
     shot.add_argument("--frame", type=int, default=60, help="the frame to show")
-    shot.add_argument("--side-by-side", action="store_true")
+    shot.add_argument("--compare", choices=["result", "before", "wipe"], default="result", help="the viewer's comparison")
+    shot.add_argument("--wipe", type=float, default=0.5, help="where the wipe line is (0-1 of the width)")
+    shot.add_argument("--zoom", default="fit", help="the viewer's zoom: fit, face, or a percentage (50, 100, 200)")
     shot.add_argument("--landmarks", action="store_true")
     shot.add_argument("--paste-back", action="store_true")
+    shot.add_argument("--in", dest="in_point", type=int, default=None, help="the in point")
+    shot.add_argument("--out", dest="out_point", type=int, default=None, help="the out point")
+    shot.add_argument("--time-mode", choices=["frames", "timecode"], default="frames")
+    shot.add_argument("--timeline-zoom", type=float, default=1.0, help="zoom the timeline in around the playhead")
+    shot.add_argument("--cache-first", type=int, default=0,
+                      help="render this many frames from the in point first, so the cache bar shows them")
+    shot.add_argument("--shortcuts", action="store_true", help="open the keyboard shortcuts table")
     shot.add_argument("--size", default="1600x1000", help="window size WxH")
     shot.add_argument("--export-dialog", action="store_true", help="open the export dialog once the frame shows")
     shot.add_argument("--grab", type=Path, default=None, help="save a grab of the window here and quit")
@@ -43,8 +54,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                        help="videos/photos to prepare (default: Megamind.avi in a temporary folder)")
     train.add_argument("--workdir", type=Path, default=None, help="where the dataset and run go (default: temporary)")
     train.add_argument("--steps-shown", type=int, default=60, help="grab (or stop) once training reached this step")
-    train.add_argument("--tab", choices=["monitor", "setup"], default="monitor", help="the panel's tab in front")
-    train.add_argument("--dock-width", type=int, default=560, help="width of the right dock area")
+    train.add_argument("--advanced", action="store_true", help="open the Advanced settings")
+    train.add_argument("--simple", action="store_true",
+                       help="start from the simple mode (footage folder + the quick test preset) instead")
     train.add_argument("--size", default="1600x1000", help="window size WxH")
     train.add_argument("--grab", type=Path, default=None, help="save a grab of the window here and quit")
     train.add_argument("--hold", type=float, default=600.0, help="seconds to stay open (for screenshot.sh)")
@@ -101,10 +113,12 @@ def screenshot_scene(args: argparse.Namespace) -> int:
     from resources import default_checkpoint
 
     app, controller, window = _open_window(args.size)
-    window.actions_by_name["side_by_side"].setChecked(args.side_by_side)
     window.actions_by_name["landmarks"].setChecked(args.landmarks)
     window.source_panel.landmarks.setChecked(args.landmarks)
     window.driving_panel.landmarks.setChecked(args.landmarks)
+    window.set_compare(args.compare)
+    window.result_view.canvas.set_wipe(args.wipe)
+    controller.timeline.model.set_time_mode(args.time_mode)
     window.show()
     began = time.perf_counter()
 
@@ -126,18 +140,36 @@ def screenshot_scene(args: argparse.Namespace) -> int:
             controller.driving.open(args.driving)
         if args.paste_back:
             controller.options.set("paste_back", True)
-        controller.document.set_current_frame(args.frame)
+        controller.document.set_play_range(args.in_point, args.out_point)
+        # with --cache-first, frames from the in point are rendered one after another, then the chosen one
+        controller.document.set_current_frame((args.in_point or 0) if args.cache_first else args.frame)
         controller.document.mark_saved()
 
+    shown: list[int] = []
+
     def rendered(frame: int, latency_ms: float) -> None:
+        shown.append(frame)
+        if len(shown) < args.cache_first:
+            controller.playback.seek((args.in_point or 0) + len(shown))
+            return
         if frame != min(args.frame, controller.scene.frame_count - 1):
+            controller.playback.seek(args.frame)
             return
         print(f"scene ready: frame {frame} shown {time.perf_counter() - began:.1f} s after the window", flush=True)
         controller.preview.resultShown.disconnect(rendered)
+        view = window.result_view
+        if args.zoom == "face":
+            view.zoom_to_face()
+        elif args.zoom != "fit":
+            view.set_zoom(float(args.zoom) / 100)
+        if args.timeline_zoom > 1:
+            controller.timeline.model.zoom_by(args.timeline_zoom, args.frame + 0.5)
         if args.export_dialog:
             window.show_export()
+        if args.shortcuts:
+            window.show_shortcuts()
         if args.grab is not None:
-            QTimer.singleShot(300, grab)
+            QTimer.singleShot(600, grab)
 
     def grab() -> None:
         window.grab().save(str(args.grab))
@@ -155,7 +187,7 @@ def training_scene(args: argparse.Namespace) -> int:
     training panel preparing a 64 px dataset from Megamind.avi and training `tiny.yaml` on it."""
     import tempfile
 
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import QTimer
 
     from gui.controllers.app import StartupRequest
     from gui.models.specs import ModelChoice
@@ -165,10 +197,9 @@ def training_scene(args: argparse.Namespace) -> int:
     footage = args.footage or megamind_footage(workdir)
     app, controller, window = _open_window(args.size)
     window.show()
-    window.docks["Training"].raise_()
-    window.resizeDocks([window.docks["Training"]], [args.dock_width], Qt.Orientation.Horizontal)
+    window.show_workspace("train")
     panel, training = window.training_panel, controller.training
-    panel.tabs.setCurrentIndex(0 if args.tab == "setup" else 1)
+    panel.set_advanced(args.advanced)
     began = time.perf_counter()
 
     def start() -> None:
@@ -178,13 +209,19 @@ def training_scene(args: argparse.Namespace) -> int:
         controller.driving.open(SHARED_DATA / "Megamind.avi")
         controller.document.set_current_frame(60)
         controller.document.mark_saved()
-        configure_training(training, footage, workdir, batch_size=4, sample_every=20)
-        training.prepare_dataset()
+        if args.simple:
+            training.set("raw_dir", str(footage))
+            training.set("preset", "quick")
+            training.start_simple()
+        else:
+            configure_training(training, footage, workdir, batch_size=4, sample_every=20)
+            training.prepare_dataset()
 
     def prepared(status: str) -> None:
         if status == "idle" and training.model.prepare_report is not None and not training.running:
             training.model.statusChanged.disconnect(prepared)
-            training.start()
+            if not args.simple:
+                training.start()
             controller.playback.play()  # the preview keeps playing while it trains
 
     def progressed() -> None:

@@ -21,6 +21,7 @@ from gui.controllers.playback import PlaybackController
 from gui.controllers.preview import PreviewController
 from gui.controllers.project import ProjectController
 from gui.controllers.source import SourceController
+from gui.controllers.timeline import TimelineController
 from gui.controllers.training import TrainingController
 from gui.models.activity import ActivityModel
 from gui.models.document import Document
@@ -76,6 +77,8 @@ class AppController(QObject):
         self.driving = DrivingController(ctx, self)
         self.preview = PreviewController(ctx, self)
         self.playback = PlaybackController(ctx, self)
+        self.timeline = TimelineController(ctx, self.playback, self)
+        self.preview.resultShown.connect(self.timeline.schedule_cache_query)
         self.options = OptionsController(ctx, self)
         self.export = ExportController(ctx, self)
         self.project = ProjectController(ctx, self, autosave_folder)

@@ -93,10 +93,11 @@ class ExportController(QObject):
         source = scene.source_candidate.name if scene.source_candidate else "portrait"
         driving = scene.driving_info.name if scene.driving_info else "driving"
         stem = f"{Path(source).stem}-{Path(driving).stem}".replace(" ", "_")
+        first, last = doc.play_range(scene.frame_count)  # the timeline's in and out points
         return ExportSettings(
             target=folder / f"{stem}.mp4",
-            start=0,
-            stop=scene.frame_count,
+            start=first,
+            stop=last + 1 if scene.frame_count else 0,
             paste_back=doc.options.paste_back,
             quality=self.ctx.settings.export_quality,
         )

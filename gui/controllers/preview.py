@@ -1,4 +1,5 @@
-"""Keeps the viewers current: the result at the playhead (latest request wins) and the driving frame.
+"""Keeps the viewers current: the result at the playhead (latest request wins), the portrait at the
+result's framing (for before / after and the wipe) and the driving frame.
 
 Any change of frame, options or scene asks for a render, coalesced to one request per event-loop
 turn. Requests go to the engine lane's latest-wins slot: while one frame renders, newer requests
@@ -13,6 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui.controllers.context import AppContext
+from gui.images import to_qimage
 from gui.models.model_state import NO_MODEL_HELP
 from gui.models.preview import DisplayFrame
 from gui.workers import Job, JobFailure
@@ -32,6 +34,7 @@ class PreviewController(QObject):
         self._asked_key: tuple | None = None  # the newest request
         self._asked_at: dict[tuple, float] = {}
         self.last_latency_ms = 0.0
+        self._before_for: tuple | None = None  # (prepared source, result size) of the "before" picture
         doc, scene = ctx.document, ctx.scene
         doc.frameChanged.connect(self.schedule)
         doc.optionsChanged.connect(self.schedule)
@@ -43,6 +46,8 @@ class PreviewController(QObject):
         scene.drivingChanged.connect(self._schedule_driving_frame)
         scene.proxyChanged.connect(self._schedule_driving_frame)
         doc.optionsChanged.connect(self._schedule_driving_frame)
+        ctx.preview.resultChanged.connect(self._update_before)
+        scene.sourceChanged.connect(self._update_before)
 
     def schedule(self, *_: object) -> None:
         self._render_timer.start()
@@ -132,6 +137,27 @@ class PreviewController(QObject):
     def _dropped(self, key: tuple) -> None:
         self._asked_at.pop(key, None)
         self.ctx.preview.dropped += 1
+
+    # -- the portrait at the result's framing -------------------------------------------------------------
+    def _update_before(self) -> None:
+        """Make the "before" picture when the prepared portrait or the result's size changed (source lane)."""
+        from gui.framing import portrait_at_framing
+
+        ctx = self.ctx
+        face, result = ctx.scene.source_face, ctx.preview.result
+        if face is None:
+            self._before_for = None
+            ctx.preview.set_before(None)
+            return
+        if result is None:
+            return
+        size = (result.image.width(), result.image.height())
+        if self._before_for is not None and self._before_for[0] is face and self._before_for[1] == size:
+            return
+        wanted = self._before_for = (face, size)
+        photo, alignment = face.photo, face.alignment
+        handle = ctx.lanes.source.submit(Job(lambda _t: to_qimage(portrait_at_framing(photo, alignment, size)), ""))
+        handle.succeeded.connect(lambda image: wanted is self._before_for and ctx.preview.set_before(image))
 
     # -- the driving frame --------------------------------------------------------------------------------
     def _request_driving_frame(self) -> None:

@@ -22,12 +22,14 @@ class ProjectController(QObject):
         self.ctx = ctx
         self.autosaver = Autosaver(self.snapshot, self, autosave_folder, lambda: ctx.document.modified)
         doc = ctx.document
-        for signal in (doc.sourceChanged, doc.drivingChanged, doc.optionsChanged, doc.modelChanged):
+        for signal in (doc.sourceChanged, doc.drivingChanged, doc.optionsChanged, doc.modelChanged,
+                       doc.playRangeChanged):
             signal.connect(self.autosaver.changed)
 
     def snapshot(self) -> tuple[ProjectData, Path | None]:
         doc = self.ctx.document
-        data = ProjectData(doc.source, doc.driving, doc.options, doc.model, doc.current_frame)
+        data = ProjectData(doc.source, doc.driving, doc.options, doc.model, doc.current_frame, doc.in_point,
+                           doc.out_point)
         return data, doc.project_path
 
     # -- files ----------------------------------------------------------------------------------------------
@@ -69,6 +71,7 @@ class ProjectController(QObject):
         doc.set_source(data.source)
         doc.set_driving(data.driving)
         doc.set_current_frame(data.current_frame)
+        doc.set_play_range(data.in_point, data.out_point)
         doc.set_project_path(project_path)
 
     def save(self) -> bool:

@@ -61,8 +61,41 @@ def data_workers(device_request: str, environment: Environment | None) -> int | 
 # ---------------------------------------------------------------------- work (runs on the training lane)
 
 
-def environment_work(vgg_weights: str, device: str) -> Callable[[CancelToken], Environment]:
-    """Where the VGG19 weights are, how many GPUs there are, and the device training would use."""
+def speed_probe(device: str, threads: int, seconds: float = 0.08, tries: int = 4) -> float:
+    """GFLOP/s of a small convolution's forward and backward pass on `device` with `threads` CPU threads,
+    the best of `tries` short measurements (other work only ever slows one down): this machine's speed
+    for the training presets' estimates (`gui.models.training_presets`)."""
+    import time
+
+    import torch
+
+    from core.device import pick_device
+
+    target = pick_device(device)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        conv = torch.nn.Conv2d(32, 32, 3, padding=1).to(target)
+        x = torch.randn(4, 32, 64, 64, device=target, requires_grad=True)
+        flops = 3 * 2 * x.numel() * 32 * 9  # forward, and backward about twice the forward
+        for _ in range(2):
+            conv(x).sum().backward()
+        best = 0.0
+        for _ in range(tries):
+            done, began = 0, time.perf_counter()
+            while time.perf_counter() - began < seconds or done < 2:
+                conv(x).sum().backward()
+                done += 1
+            if target.type == "cuda":
+                torch.cuda.synchronize()
+            best = max(best, done * flops / (time.perf_counter() - began) / 1e9)
+        return best
+    finally:
+        torch.set_num_threads(previous)
+
+
+def environment_work(vgg_weights: str, device: str, threads: int = 1) -> Callable[[CancelToken], Environment]:
+    """Where the VGG19 weights are, how many GPUs there are, the device training would use and its speed."""
 
     def work(_token: CancelToken) -> Environment:
         background_priority()
@@ -77,14 +110,16 @@ def environment_work(vgg_weights: str, device: str) -> Callable[[CancelToken], E
             found, error = None, str(err)
         try:
             device_text = describe(pick_device(device))
+            speed = speed_probe(device, threads)
         except ConfigError as err:
-            device_text = f"unavailable ({err})"
+            device_text, speed = f"unavailable ({err})", None
         return Environment(
             vgg_weights=found,
             vgg_error=error,
             looked_in=tuple(str(d) for d in hub_checkpoint_dirs()),
             gpus=torch.cuda.device_count() if torch.cuda.is_available() else 0,
             device=device_text,
+            speed=speed,
         )
 
     return work
@@ -187,6 +222,7 @@ def _numbered(run_dir: Path, step: int) -> Path:
 
 class TrainingController(QObject):
     closeReady = Signal()  # training stopped after a close request: the window may close now
+    checkpointUsed = Signal()  # the run's checkpoint went to the preview (the window shows it)
 
     def __init__(self, ctx: AppContext, models: ModelController, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -199,6 +235,7 @@ class TrainingController(QObject):
         self._stop_kind: str | None = None  # "pause" | "stop" | "close"
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._environment_asked = False
+        self._start_after_prepare = False  # the simple mode: train once the footage is prepared
         self._run_request = 0
         self.apply_config_file(self.model.setup.config_path, quiet=True)
         self._restore_setup()
@@ -224,7 +261,7 @@ class TrainingController(QObject):
 
     def check_environment(self) -> JobHandle:
         self._environment_asked = True
-        job = Job(environment_work(self.model.setup.vgg_weights, self.ctx.engine.device_request))
+        job = Job(environment_work(self.model.setup.vgg_weights, self.ctx.engine.device_request, self.ctx.engine.threads))
         handle = self.lane.submit(job)
         handle.succeeded.connect(self._environment_found)
         handle.failed.connect(lambda failure: self.ctx.report("Could not check the training setup", failure))
@@ -331,6 +368,59 @@ class TrainingController(QObject):
                                                              "continue where it stopped."))
         return handle
 
+    # -- the simple mode --------------------------------------------------------------------------------------
+    def start_simple(self) -> JobHandle | None:
+        """Footage folder + preset -> the preset's config, folders under the user's data folder, the footage
+        prepared (finished clips are reused), then training starts (or resumes the preset's run)."""
+        from core.paths import data_dir
+        from gui.models.training_presets import preset, simple_folders
+
+        setup = self.model.setup
+        if self.model.busy:
+            return None
+        if not setup.raw_dir:
+            self.ctx.dialogs.show_error("Choose your footage", "Choose the folder of videos or photos of the person "
+                                        "to train on (step 1).")
+            return None
+        chosen = preset(setup.preset)
+        dataset, run = simple_folders(setup.raw_dir, chosen, data_dir() / "training")
+        config = self._preset_config(chosen, data_dir() / "training" / "presets")
+        if config is None or not self.apply_config_file(config):
+            return None
+        for name, value in (("dataset_dir", str(dataset)), ("prep_size", chosen.prep_size),
+                            ("prep_every", chosen.prep_every), ("prep_max_frames", chosen.prep_max_frames),
+                            ("steps", chosen.steps), ("run_dir", str(run))):
+            self.set(name, value)
+        if self.model.resumable and self.model.run.step >= self.model.setup.steps:
+            self.set("steps", self.model.run.step + chosen.steps)  # a finished run: train the preset's steps more
+        problem = self.model.start_problem()
+        if problem and not self.model.resumable:
+            self.ctx.dialogs.show_error("Cannot start training", problem)
+            return None
+        self._start_after_prepare = True
+        handle = self.prepare_dataset()
+        if handle is None:
+            self._start_after_prepare = False
+        return handle
+
+    def _preset_config(self, chosen: Any, folder: Path) -> Path | None:
+        """The preset's run config: its shipped config with the preset's train changes, written to `folder`."""
+        import yaml
+
+        from core.atomic import write_text
+
+        try:
+            data = yaml.safe_load(chosen.config_path.read_text(encoding="utf-8")) or {}
+            data.setdefault("train", {}).update(chosen.train)
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{chosen.key}.yaml"
+            header = f"# {chosen.label}: {chosen.config} with the training page's changes (written by the app)\n"
+            write_text(target, header + yaml.safe_dump(data, sort_keys=False))
+        except (OSError, UserError, yaml.YAMLError) as err:
+            self.ctx.dialogs.show_error("Cannot use this preset", f"{chosen.label}: {err}")
+            return None
+        return target
+
     def cancel_prepare(self) -> None:
         if self._prepare is not None:
             self._prepare.cancel()
@@ -348,8 +438,11 @@ class TrainingController(QObject):
             self._prepare_ended("No usable clip: nothing to train on.")
             return
         skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
+        train_next = self._start_after_prepare
         self._prepare_ended(f"Dataset ready: {count_noun(report.clips, 'clip')}, "
                             f"{count_noun(report.frames, 'frame')}{skipped}.")
+        if train_next:
+            self.start()
 
     def _prepare_failed(self, failure: JobFailure) -> None:
         self.ctx.report("Could not prepare the dataset", failure)
@@ -357,6 +450,7 @@ class TrainingController(QObject):
 
     def _prepare_ended(self, message: str) -> None:
         self._prepare = None
+        self._start_after_prepare = False
         self.model.set_prepare_progress(None)
         self.model.set_status("idle", message)
         self.ctx.activity.say(message, 6000)
@@ -476,6 +570,7 @@ class TrainingController(QObject):
                                                              "stop it (both save one).")
             return
         self._models.choose(ModelChoice.file(checkpoint))
+        self.checkpointUsed.emit()
 
     def open_run_folder(self) -> None:
         run_dir = self.model.run.run_dir or (Path(self.model.setup.run_dir) if self.model.setup.run_dir else None)

@@ -1,4 +1,5 @@
-"""The document: what the user chose (source, driving, options, model, frame) and whether it is saved.
+"""The document: what the user chose (source, driving, options, model, frame, in and out points) and
+whether it is saved.
 
 Every change goes through a setter that announces it with a signal; option changes come from
 `OptionsController` through the undo stack (`SetOptionCommand`), so each one can be undone.
@@ -23,6 +24,7 @@ class Document(QObject):
     optionsChanged = Signal(object)  # the new RenderOptions
     modelChanged = Signal()  # model choice
     frameChanged = Signal(int)
+    playRangeChanged = Signal()  # in / out points
     modifiedChanged = Signal(bool)
     projectPathChanged = Signal()
 
@@ -34,6 +36,8 @@ class Document(QObject):
         self._options = RenderOptions()
         self._model = ModelChoice.none()
         self._frame = 0
+        self._in_point: int | None = None
+        self._out_point: int | None = None
         self._project_path: Path | None = None
         self._edited = False  # changes outside the undo stack (files opened, model chosen)
         self._modified = False
@@ -59,6 +63,23 @@ class Document(QObject):
     @property
     def current_frame(self) -> int:
         return self._frame
+
+    @property
+    def in_point(self) -> int | None:
+        """First frame of the play and export range (None: the first frame)."""
+        return self._in_point
+
+    @property
+    def out_point(self) -> int | None:
+        """Last frame of the play and export range, inclusive (None: the last frame)."""
+        return self._out_point
+
+    def play_range(self, count: int) -> tuple[int, int]:
+        """(first, last) frames, inclusive, of the range for a driving of `count` frames."""
+        last = max(0, count - 1)
+        first = min(self._in_point or 0, last)
+        end = last if self._out_point is None else min(self._out_point, last)
+        return (first, max(first, end))
 
     @property
     def project_path(self) -> Path | None:
@@ -107,6 +128,14 @@ class Document(QObject):
             self._frame = frame
             self.frameChanged.emit(frame)
 
+    def set_play_range(self, in_point: int | None, out_point: int | None) -> None:
+        """Set both points (the undo stack's commands call this; users go through the timeline controller)."""
+        if in_point is not None and out_point is not None and out_point < in_point:
+            in_point, out_point = out_point, in_point
+        if (in_point, out_point) != (self._in_point, self._out_point):
+            self._in_point, self._out_point = in_point, out_point
+            self.playRangeChanged.emit()
+
     def set_project_path(self, path: Path | None) -> None:
         if path != self._project_path:
             self._project_path = path
@@ -125,6 +154,7 @@ class Document(QObject):
         self.set_driving(None)
         self.set_options(RenderOptions())
         self.set_current_frame(0)
+        self.set_play_range(None, None)
         self.set_project_path(None)
         self.mark_saved()
 

@@ -9,6 +9,7 @@ from typing import Literal
 from PySide6.QtCore import QObject, Signal
 
 Status = Literal["none", "loading", "ready", "error"]
+_KINDS = {"demo": "bundled demo model", "random": "untrained network (random weights)", "file": "checkpoint"}
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,42 @@ class ModelState(QObject):
             )
         if info.is_demo:
             return (
-                "Demo model",
+                f"Demo quality · {info.resolution} px",
                 "demo",
-                "The bundled demo model, trained on a few minutes of material on a CPU: expect soft, "
-                "approximate faces. Train a real model (Training panel, or `main.py train` on "
-                "VoxCeleb) for production work.",
+                "The bundled demo model: a small network trained for minutes on a CPU, so faces come out soft "
+                "and approximate. Load a trained checkpoint or train one on your own footage (the Train "
+                "workspace) for production work.",
             )
-        return (info.name, "ok", f"Checkpoint {info.path}\n{info.resolution} px, {info.parameters / 1e6:.1f} M parameters")
+        return (f"{info.name} · {info.resolution} px", "ok",
+                f"Checkpoint {info.path}\n{info.resolution} px, {info.parameters / 1e6:.1f} M parameters")
+
+    @property
+    def quality_lines(self) -> tuple[str, str]:
+        """The viewer's caption of the model in artist terms, long and short ("" when nothing needs saying)."""
+        info = self.info
+        if self.status != "ready" or info is None or info.random_weights or not info.is_demo:
+            return ("", "")
+        return (f"Demo quality · {info.resolution} px model: soft faces. Load or train a model for better results.",
+                f"Demo quality · {info.resolution} px")
+
+    def details(self) -> tuple[str, str]:
+        """(title, text): the loaded model in technical terms, for the details dialog."""
+        info = self.info
+        if info is None:
+            return ("No model", self.message or NO_MODEL_HELP)
+        lines = [
+            f"File: {info.path or info.name}",
+            f"Kind: {_KINDS.get(info.kind, info.kind)}",
+            f"Resolution: {info.resolution} px (the network's face crop; the result is rendered from it)",
+            f"Parameters: {info.parameters / 1e6:.2f} M",
+            f"Trained steps: {info.trained_steps:,}" if info.trained_steps else "Trained steps: not recorded",
+            f"Device: {info.device}",
+        ]
+        if info.is_demo:
+            lines.append("\nThe demo model was trained for minutes on a CPU on a few clips: it shows what the app does, "
+                         "not what a fully trained model can do. Model ▸ Choose checkpoint… loads a better one; the "
+                         "Train workspace trains one on your footage.")
+        return ("Model details", "\n".join(lines))
 
 
 NO_MODEL_HELP = (

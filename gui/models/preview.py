@@ -1,4 +1,5 @@
-"""What the viewers show now: the latest rendered result and the driving frame at the playhead."""
+"""What the viewers show now: the latest rendered result, the portrait at the result's framing (the
+viewer's "before"), and the driving frame at the playhead."""
 
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ class DisplayFrame:
 class PreviewModel(QObject):
     resultChanged = Signal()
     drivingFrameChanged = Signal()
+    beforeChanged = Signal()
     stateChanged = Signal()  # pending frame / notice changed
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.result: DisplayFrame | None = None
         self.driving_frame: DisplayFrame | None = None
+        self.before: QImage | None = None  # the portrait framed as the result is
         self.pending_frame: int | None = None  # a render is on its way for this frame
         self.notice = ""  # why there is no result (no model, no face, ...)
         self.renders = 0
@@ -43,6 +46,11 @@ class PreviewModel(QObject):
         if frame is not None:
             self.renders += 1
         self.resultChanged.emit()
+
+    def set_before(self, image: QImage | None) -> None:
+        if image is not self.before:
+            self.before = image
+            self.beforeChanged.emit()
 
     def set_driving_frame(self, frame: DisplayFrame | None) -> None:
         self.driving_frame = frame

@@ -1,5 +1,5 @@
 """Project files: a small JSON document holding the source and driving, options, face choices,
-reference frame, model choice and playhead. Paths are stored absolute and relative to the project,
+reference frame, model choice, playhead and in / out points. Paths are stored absolute and relative to the project,
 so a project folder can move with its media.
 """
 
@@ -28,6 +28,8 @@ class ProjectData:
     options: RenderOptions
     model: ModelChoice
     current_frame: int = 0
+    in_point: int | None = None
+    out_point: int | None = None
 
     # -- to and from plain data --------------------------------------------------------------------------
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
@@ -39,6 +41,8 @@ class ProjectData:
             "options": self.options.to_dict(),
             "model": _model_dict(self.model, base),
             "current_frame": self.current_frame,
+            "in_point": self.in_point,
+            "out_point": self.out_point,
         }
 
     @classmethod
@@ -57,8 +61,9 @@ class ProjectData:
         if data.get("driving"):
             driving = DrivingSpec(_resolve(data["driving"], base, BUILTIN_PERFORMANCE), _index(data["driving"], name))
         model = _model_from(data.get("model") or {}, base)
-        frame = data.get("current_frame", 0)
-        return cls(source, driving, options, model, frame if isinstance(frame, int) and frame >= 0 else 0)
+        frame = _frame_or_none(data.get("current_frame")) or 0
+        return cls(source, driving, options, model, frame, _frame_or_none(data.get("in_point")),
+                   _frame_or_none(data.get("out_point")))
 
     # -- files ---------------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -104,6 +109,11 @@ def _resolve(entry: Any, base: Path | None, builtin: str) -> str:
     if not isinstance(path, str):
         raise InputError("project entry has no path")
     return path
+
+
+def _frame_or_none(value: Any) -> int | None:
+    """A frame number from a project file (anything else, as from an older or edited file: None)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _index(entry: dict, name: str) -> int:

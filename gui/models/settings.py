@@ -1,4 +1,5 @@
-"""Per-user settings (recent files and projects, last checkpoint, window layout) in the config folder.
+"""Per-user settings (recent files and projects, last checkpoint, window layout per workspace, viewer
+and timeline choices) in the config folder.
 
 A small JSON file in `core.paths.config_dir()` (platformdirs; REENACT_CONFIG_DIR overrides it),
 written atomically. A damaged file is set aside and defaults are used: settings never stop the app.
@@ -26,7 +27,10 @@ class AppSettings:
     window_geometry: str | None = None  # base64 of QMainWindow.saveGeometry()
     window_state: str | None = None  # base64 of QMainWindow.saveState() (docks, toolbars)
     show_landmarks: bool = False
-    side_by_side: bool = False
+    compare_mode: str = "result"  # the viewer: "result", "before" or "wipe"
+    timeline_time_mode: str = "frames"  # "frames" or "timecode"
+    workspace: str = "animate"  # "animate" or "train"
+    workspace_states: dict = field(default_factory=dict)  # workspace -> base64 of saveState() for it
     last_folder: str | None = None
     export_quality: int = 80
     training_setup: dict = field(default_factory=dict)  # the training panel's fields (TrainingSetup)

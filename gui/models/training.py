@@ -48,10 +48,6 @@ DISCRIMINATOR_CURVES = ("d_landmark", "d_identity")
 TRAIN_FIELDS = ("batch_size", "steps", "lr_generator", "lr_discriminator", "checkpoint_every", "sample_every",
                 "perceptual_fallback")
 
-PERCEPTUAL_LABELS = {
-    "vgg19": "VGG19 perceptual (the paper's losses)",
-    "multiscale-l1": "multi-scale L1 fallback (NOT the paper's VGG19 losses)",
-}
 
 
 def curve_values(losses: dict[str, float]) -> dict[str, float]:
@@ -150,6 +146,30 @@ class LossHistory:
         self.generation += 1
 
 
+def improvement_verdict(history: LossHistory, key: str = "g_l1", min_points: int = 40) -> tuple[str, str]:
+    """(level, sentence): whether the results still improve, in plain words, from the reconstruction
+    error's last quarter of the run against the quarter before (medians: robust to noisy steps)."""
+    values = history.values(key) if len(history) else np.zeros(0)
+    steps = history.steps
+    keep = np.isfinite(values)
+    values, steps = values[keep], steps[keep]
+    if values.size < min_points:
+        return ("info", "Too early to tell whether the results still improve: look at the samples as they come.")
+    quarter = values.size // 4
+    before, last = np.median(values[-2 * quarter : -quarter]), np.median(values[-quarter:])
+    span = int(steps[-1] - steps[-quarter]) + 1
+    change = (before - last) / before if before > 0 else 0.0
+    if change > 0.05:
+        return ("ok", f"Still improving: the error fell {change:.0%} over the last {span:,} steps. Keep training.")
+    if change > 0.01:
+        return ("ok", f"Improving slowly: {change:.0%} better over the last {span:,} steps. More steps help a little.")
+    if change >= -0.01:
+        return ("warning", f"Levelled off: no clear gain over the last {span:,} steps. Stop here, or train on more "
+                "footage for better results.")
+    return ("danger", f"Getting worse over the last {span:,} steps ({-change:.0%}). Stop, and use an earlier "
+            "checkpoint.")
+
+
 @dataclass(frozen=True)
 class TrainingSetup:
     """Everything the panel lets the user choose (plain values; the controller turns it into a request)."""
@@ -171,6 +191,7 @@ class TrainingSetup:
     perceptual_fallback: str = "none"  # "l1": the explicit multi-scale L1 fallback when VGG19 is absent
     vgg_weights: str = ""  # a VGG19 weight file ("" : the torch hub cache)
     gpus: int = 2  # processes of the torchrun command shown for several GPUs
+    preset: str = "quick"  # the simple mode's preset (`gui.models.training_presets`)
 
     def changed(self, **changes: Any) -> TrainingSetup:
         return replace(self, **changes)
@@ -192,6 +213,7 @@ class Environment:
     looked_in: tuple[str, ...] = ()  # where the hub cache was searched
     gpus: int = 0
     device: str = "cpu"  # the device training runs on, in words
+    speed: float | None = None  # GFLOP/s of a small convolution there (the presets' time estimates)
 
 
 @dataclass(frozen=True)
@@ -433,7 +455,7 @@ def count_noun(n: int, noun: str) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """"45 s", "3 min 20 s", "2 h 05 min"."""
+    """"45 s", "3 min 20 s", "2 h 05 min", "4 days 6 h" (beyond two days)."""
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
@@ -441,4 +463,7 @@ def format_duration(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h"

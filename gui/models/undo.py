@@ -1,4 +1,5 @@
-"""Undo commands for option changes: one command per gesture (a slider drag merges into one step)."""
+"""Undo commands for option changes (one command per gesture: a slider drag merges into one step) and
+for the in and out points."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ _LABELS = {
     "smoothing": "Smoothing",
     "paste_back": "Paste-back",
     "output_size": "Output size",
+    "mask_scale": "Moving region size",
+    "mask_feather": "Edge softness",
+    "full_resolution": "Full resolution",
 }
 _IDS = {name: 1000 + i for i, name in enumerate(_LABELS)}
 
@@ -75,3 +79,19 @@ class SetOptionCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.document.set_options(self.old)
+
+
+class SetPlayRangeCommand(QUndoCommand):
+    """Set the in and out points (None: the driving's first / last frame)."""
+
+    def __init__(self, document: Document, in_point: int | None, out_point: int | None, text: str) -> None:
+        super().__init__(text)
+        self.document = document
+        self.old = (document.in_point, document.out_point)
+        self.new = (in_point, out_point)
+
+    def redo(self) -> None:
+        self.document.set_play_range(*self.new)
+
+    def undo(self) -> None:
+        self.document.set_play_range(*self.old)

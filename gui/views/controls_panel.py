@@ -1,4 +1,5 @@
-"""The controls: how the driving motion moves the portrait, and which model renders it."""
+"""The controls: how the driving motion moves the portrait, and which model renders it, in plain words
+(percentages, what the ends of a slider mean; tooltips for the rest)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class ControlsPanel(QScrollArea):
     useDemoModel = Signal()
     useRandomWeights = Signal()
     unloadModel = Signal()
+    detailsRequested = Signal()
 
     def __init__(self, document: Document, model_state: ModelState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,18 +43,21 @@ class ControlsPanel(QScrollArea):
         scroll_area(body, self)
 
         # Motion
-        self.strength = SliderField()
+        self.strength = SliderField(percent=True, ends=("still", "full motion"))
         self.strength.setToolTip(
-            "Landmark transformer strength: 1 follows the driver's expressions fully, 0 keeps the portrait still"
+            "How much of the driver's expressions and head motion the portrait takes on: 100 % follows them fully, "
+            "0 % keeps the portrait still"
         )
-        self.identity = SliderField()
+        self.identity = SliderField(percent=True, ends=("portrait", "driver"))
         self.identity.setToolTip(
-            "Identity adaptation: 0 keeps the portrait's own face shape, 1 takes on the driver's proportions"
+            "Whose face shape the animated face keeps: 0 % the portrait's own proportions, 100 % the driver's "
+            "(identity adaptation)"
         )
         self.relative = QRadioButton("Relative")
-        self.relative.setToolTip("Motion relative to a reference frame of the driving (recommended)")
+        self.relative.setToolTip("The driver's motion measured from a reference frame and added to the portrait's "
+                                 "own pose (recommended)")
         self.absolute = QRadioButton("Absolute")
-        self.absolute.setToolTip("The driver's landmark positions as they are")
+        self.absolute.setToolTip("The driver's landmark positions as they are (the portrait takes the driver's pose)")
         group = QButtonGroup(self)
         group.addButton(self.relative)
         group.addButton(self.absolute)
@@ -74,18 +79,19 @@ class ControlsPanel(QScrollArea):
         ref_buttons.addWidget(self.automatic)
         ref_buttons.addStretch(1)
         motion, form = form_group("MOTION", align_labels=False)
-        form.addRow("Strength", self.strength)
-        form.addRow("Identity adaptation", self.identity)
+        form.addRow("Motion strength", self.strength)
+        form.addRow("Face shape", self.identity)
         form.addRow("Motion", wrap(mode_row))
         form.addRow("Reference", self.reference_label)
         form.addRow("", wrap(ref_buttons))
 
         # Smoothing and output
-        self.smoothing = SliderField()
-        self.smoothing.setToolTip("Temporal smoothing of the driving landmarks: more is steadier, less is snappier")
+        self.smoothing = SliderField(percent=True, ends=("snappy", "steady"))
+        self.smoothing.setToolTip("Smoothing of the driving motion over time: more removes jitter, less keeps quick "
+                                  "movements")
         self.paste_back = QCheckBox("Paste back into the full photo")
         self.paste_back.setToolTip("Show (and export) the face pasted into the whole portrait instead of the face crop")
-        finish, finish_form = form_group("FINISH", wrap_rows=False, align_labels=False)
+        finish, finish_form = form_group("FINISH", align_labels=False)
         finish_form.addRow("Smoothing", self.smoothing)
         finish_form.addRow(self.paste_back)
 
@@ -106,6 +112,8 @@ class ControlsPanel(QScrollArea):
         self.random_action = menu.addAction("Use an untrained network (testing only)…")
         menu.addSeparator()
         self.unload_action = menu.addAction("Unload the model")
+        menu.addSeparator()
+        self.details_action = menu.addAction("Model details…")
         self.more.setMenu(menu)
         model_buttons = QHBoxLayout()
         model_buttons.setContentsMargins(0, 0, 0, 0)
@@ -141,6 +149,7 @@ class ControlsPanel(QScrollArea):
         self.demo_action.triggered.connect(self.useDemoModel)
         self.random_action.triggered.connect(self.useRandomWeights)
         self.unload_action.triggered.connect(self.unloadModel)
+        self.details_action.triggered.connect(self.detailsRequested)
         document.optionsChanged.connect(self.show_options)
         model_state.changed.connect(self.show_model)
         self.show_options(document.options)
@@ -172,10 +181,9 @@ class ControlsPanel(QScrollArea):
         info = state.info
         if info is not None:
             self.model_name.setText(info.name)
-            steps = f" · {info.trained_steps} steps" if info.trained_steps else ""
-            self.model_details.setText(
-                f"{info.resolution} px · {info.parameters / 1e6:.2f} M parameters{steps}\nDevice: {info.device}"
-            )
+            quality = ("Demo quality: soft, approximate faces. Load or train a model for production work."
+                       if info.is_demo else f"{info.resolution} px face detail")
+            self.model_details.setText(f"{quality}\nTechnical details: More ▸ Model details…")
         elif state.status == "loading":
             self.model_name.setText(f"Loading {state.loading_what}…")
             self.model_details.setText("Torch and the face backends load in the background.")

@@ -41,7 +41,8 @@ class DrivingPanel(QWidget):
         super().__init__(parent)
         self.scene, self.document, self.preview = scene, document, preview
         self.canvas = ImageCanvas(accepts=is_driving_path)
-        self.canvas.setMinimumHeight(180)
+        self.canvas.setMinimumHeight(110)
+        self.canvas.landmark_style = "dashed"  # tracked in the video; the viewer's solid lines are the result
         self.canvas.set_empty_state(
             "open-video",
             "Open a driving video…",

@@ -161,6 +161,47 @@ def _actual(p: QPainter, c: QColor) -> None:
     p.drawText(QRectF(3.5, 5, 17, 14), Qt.AlignmentFlag.AlignCenter, "1:1")
 
 
+def _loop(p: QPainter, c: QColor) -> None:
+    _pen(p, c)
+    path = QPainterPath(QPointF(6, 14))
+    path.lineTo(6, 11)
+    path.cubicTo(6, 8.5, 7.5, 7.5, 10, 7.5)
+    path.lineTo(18, 7.5)
+    p.drawPath(path)
+    p.drawPolyline(_poly((15.5, 5), (18, 7.5), (15.5, 10)))
+    path = QPainterPath(QPointF(18, 10))
+    path.lineTo(18, 13)
+    path.cubicTo(18, 15.5, 16.5, 16.5, 14, 16.5)
+    path.lineTo(6, 16.5)
+    p.drawPath(path)
+    p.drawPolyline(_poly((8.5, 14), (6, 16.5), (8.5, 19)))
+
+
+def _zoom(p: QPainter, c: QColor, plus: bool) -> None:
+    _pen(p, c)
+    p.drawEllipse(QPointF(10.5, 10.5), 6, 6)
+    p.drawLine(QPointF(15, 15), QPointF(20, 20))
+    p.drawLine(QPointF(7.5, 10.5), QPointF(13.5, 10.5))
+    if plus:
+        p.drawLine(QPointF(10.5, 7.5), QPointF(10.5, 13.5))
+
+
+def _fit_width(p: QPainter, c: QColor) -> None:
+    _pen(p, c)
+    p.drawLine(QPointF(3.5, 6), QPointF(3.5, 18))
+    p.drawLine(QPointF(20.5, 6), QPointF(20.5, 18))
+    p.drawLine(QPointF(7, 12), QPointF(17, 12))
+    p.drawPolyline(_poly((10, 9), (7, 12), (10, 15)))
+    p.drawPolyline(_poly((14, 9), (17, 12), (14, 15)))
+
+
+def _panel(p: QPainter, c: QColor, left: bool) -> None:
+    _pen(p, c, 1.6)
+    p.drawRoundedRect(QRectF(3.5, 5, 17, 14), 2, 2)
+    _fill(p, c)
+    p.drawRect(QRectF(4.5, 6, 5, 12) if left else QRectF(14.5, 6, 5, 12))
+
+
 def _side_by_side(p: QPainter, c: QColor) -> None:
     _pen(p, c, 1.6)
     for x in (2.5, 9, 15.5):
@@ -232,6 +273,12 @@ _DRAW: dict[str, Callable[[QPainter, QColor], None]] = {
     "fit": _fit,
     "actual-size": _actual,
     "side-by-side": _side_by_side,
+    "loop": _loop,
+    "zoom-in": lambda p, c: _zoom(p, c, True),
+    "zoom-out": lambda p, c: _zoom(p, c, False),
+    "fit-width": _fit_width,
+    "panel-left": lambda p, c: _panel(p, c, True),
+    "panel-right": lambda p, c: _panel(p, c, False),
     "landmarks": _landmarks,
     "model": _model,
     "warning": _warning,

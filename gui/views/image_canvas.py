@@ -1,5 +1,7 @@
-"""A picture viewer: zoom to fit (or any zoom, with panning), overlays (face boxes, landmarks),
-a caption, an empty state that says what to do, and drag-and-drop of files."""
+"""A picture viewer: zoom to fit (or any zoom, with panning, or onto a box), overlays (face boxes,
+landmark outlines with their legend), a second picture at the same framing to compare with (before /
+after, or a wipe with a line to drag), a caption, an empty state that says what to do, and
+drag-and-drop of files."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPixmap,
+    QPolygonF,
     QResizeEvent,
     QWheelEvent,
 )
@@ -27,10 +30,14 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui import theme
 from gui.views.icons import pixmap
+from gui.views.landmark_overlay import paint_legend, paint_outlines
 
 #: Up to this many screen pixels a magnified image is smoothly resampled (a 128 px result fitted to the
 #: view looks like a photo, not a mosaic); beyond it (a large image zoomed far in) nearest pixels.
 SMOOTH_UPSCALE_MAX_PIXELS = 4_000_000
+#: A press this close to the wipe line (screen pixels) drags the line rather than the picture.
+WIPE_GRAB_PX = 12
+CompareMode = str  # "result" (the image), "before" (the compare image) or "wipe" (both, split by a line)
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class FaceBox:
 class ImageCanvas(QWidget):
     fileDropped = Signal(object)  # Path
     faceClicked = Signal(int)
-    zoomChanged = Signal(float)
+    zoomChanged = Signal(float)  # the zoom on screen (1.0: one image pixel per screen pixel)
+    wipeMoved = Signal(float)  # the wipe line, as a fraction of the image width
 
     def __init__(self, parent: QWidget | None = None, accepts: Callable[[Path], bool] | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +68,15 @@ class ImageCanvas(QWidget):
         self._boxes: list[FaceBox] = []
         self._landmarks: np.ndarray | None = None
         self.show_landmarks = False
+        self.landmark_style = "solid"  # "solid": the result; "dashed": tracked in the driving video
+        self.show_landmark_legend = False
+        self.compare_image: QImage | None = None
+        self.compare_mode: CompareMode = "result"
+        self.compare_labels = ("BEFORE", "AFTER")
+        self.wipe = 0.5  # the wipe line as a fraction of the image width
+        self._compare_scaled: QPixmap | None = None
+        self._compare_for: tuple[int, int, int] | None = None
+        self._dragging_wipe = False
         self.caption = ""
         self.info = ""
         self.busy_text = ""
@@ -86,6 +103,8 @@ class ImageCanvas(QWidget):
         if size_changed and not self._fit:
             self._pan = QPointF(0, 0)
         self.update()
+        if size_changed:
+            self.zoomChanged.emit(self.current_zoom())
 
     def set_faces(self, boxes: Sequence[FaceBox]) -> None:
         self._boxes = list(boxes)
@@ -99,6 +118,27 @@ class ImageCanvas(QWidget):
     def set_show_landmarks(self, show: bool) -> None:
         self.show_landmarks = show
         self.update()
+
+    def set_compare(self, image: QImage | None, mode: CompareMode | None = None) -> None:
+        """The picture to compare with (drawn at the result's framing and size) and how to show it."""
+        if image is not self.compare_image:
+            self.compare_image = image
+            self._compare_scaled = None
+        if mode is not None:
+            self.compare_mode = mode
+        self.update()
+
+    def set_wipe(self, fraction: float) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        if fraction != self.wipe:
+            self.wipe = fraction
+            self.wipeMoved.emit(fraction)
+            self.update()
+
+    @property
+    def comparing(self) -> bool:
+        """A compare picture is on screen (before / after or wipe)."""
+        return self.compare_mode != "result" and self.compare_image is not None and self._image is not None
 
     def set_caption(self, caption: str, info: str = "") -> None:
         if (caption, info) != (self.caption, self.info):
@@ -142,9 +182,35 @@ class ImageCanvas(QWidget):
     def zoom_actual(self) -> None:
         self.set_zoom(1.0)
 
-    def set_zoom(self, zoom: float) -> None:
+    def set_zoom(self, zoom: float, keep: QPointF | None = None) -> None:
+        """Show image pixels `zoom` times larger; the image point under `keep` (widget coordinates; the
+        centre when None) stays where it is."""
+        old = self._target_rect()
         self._fit = False
-        self._zoom = min(max(zoom, 0.05), 16.0)
+        new_zoom = min(max(zoom, 0.05), 16.0)
+        if self._image is not None and not old.isEmpty():
+            anchor = keep if keep is not None else QPointF(self.rect().center())
+            spot = QPointF((anchor.x() - old.x()) / old.width(), (anchor.y() - old.y()) / old.height())
+            self._zoom = new_zoom
+            self._pan = QPointF(0, 0)
+            base = self._target_rect()
+            self._pan = QPointF(anchor.x() - (base.x() + spot.x() * base.width()),
+                                anchor.y() - (base.y() + spot.y() * base.height()))
+        self._zoom = new_zoom
+        self.zoomChanged.emit(self._zoom)
+        self.update()
+
+    def zoom_to_box(self, box: tuple[float, float, float, float], fill: float = 0.7) -> None:
+        """Zoom and pan so that `box` (x0, y0, x1, y1 in image pixels) fills `fill` of the view, centred."""
+        area = QRectF(self.rect()).adjusted(8, 8, -8, -8)
+        x0, y0, x1, y1 = box
+        if self._image is None or area.isEmpty() or x1 <= x0 or y1 <= y0:
+            return
+        self._fit = False
+        self._zoom = min(max(min(area.width() * fill / (x1 - x0), area.height() * fill / (y1 - y0)), 0.05), 16.0)
+        w, h = self._image.width(), self._image.height()
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        self._pan = QPointF((w / 2 - cx) * self._zoom, (h / 2 - cy) * self._zoom)
         self.zoomChanged.emit(self._zoom)
         self.update()
 
@@ -205,17 +271,25 @@ class ImageCanvas(QWidget):
         if rect.isEmpty():
             self._paint_empty(p)
         else:
-            pm = self._pixmap_for(rect)
-            if pm is not None:
-                p.drawPixmap(rect.topLeft(), pm)
+            if self.comparing and self.compare_mode == "before":
+                self._paint_compare(p, rect, rect)
             else:
-                p.drawImage(rect, self._image)
+                pm = self._pixmap_for(rect)
+                if pm is not None:
+                    p.drawPixmap(rect.topLeft(), pm)
+                else:
+                    p.drawImage(rect, self._image)
+                if self.comparing:
+                    split = rect.x() + self.wipe * rect.width()
+                    self._paint_compare(p, rect, QRectF(rect.x(), rect.y(), split - rect.x(), rect.height()))
             p.setPen(QPen(QColor(0, 0, 0, 120), 1))
             p.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             self._paint_faces(p, rect)
             if self.show_landmarks:
                 self._paint_landmarks(p, rect)
+            if self.comparing and self.compare_mode == "wipe":
+                self._paint_wipe_line(p, rect)
             if self.banner:
                 self._paint_banner(p, rect, *self.banner)
         if self.message:
@@ -278,15 +352,63 @@ class ImageCanvas(QWidget):
                 p.setPen(QColor("#ffffff" if face.chosen else "#1b1c1e"))
                 p.drawText(tag, Qt.AlignmentFlag.AlignCenter, face.label)
 
+    def _paint_compare(self, p: QPainter, rect: QRectF, clip: QRectF) -> None:
+        """The compare picture scaled to `rect` (the main image's place), drawn inside `clip`."""
+        image = self.compare_image
+        key = (int(rect.width()), int(rect.height()), image.cacheKey())
+        if self._compare_scaled is None or self._compare_for != key:
+            self._compare_for = key
+            self._compare_scaled = QPixmap.fromImage(image.scaled(
+                key[0], key[1], Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        p.save()
+        p.setClipRect(clip.intersected(QRectF(self.rect())))
+        p.drawPixmap(rect.topLeft(), self._compare_scaled)
+        p.restore()
+
+    def wipe_x(self) -> float | None:
+        """The wipe line's x in widget coordinates (None when no wipe is shown)."""
+        rect = self._target_rect()
+        if not self.comparing or self.compare_mode != "wipe" or rect.isEmpty():
+            return None
+        return rect.x() + self.wipe * rect.width()
+
+    def _paint_wipe_line(self, p: QPainter, rect: QRectF) -> None:
+        x = rect.x() + self.wipe * rect.width()
+        top, bottom = max(rect.top(), 0.0), min(rect.bottom(), float(self.height()))
+        p.setPen(QPen(QColor(0, 0, 0, 140), 3))
+        p.drawLine(QPointF(x, top), QPointF(x, bottom))
+        p.setPen(QPen(QColor("#ffffff"), 1.5))
+        p.drawLine(QPointF(x, top), QPointF(x, bottom))
+        mid = QPointF(x, (top + bottom) / 2)
+        p.setBrush(QColor(255, 255, 255, 235))
+        p.drawEllipse(mid, 11, 11)
+        p.setBrush(QColor("#1b1c1e"))
+        p.setPen(Qt.PenStyle.NoPen)
+        for sign in (-1, 1):
+            tip = mid + QPointF(sign * 7, 0)
+            p.drawPolygon(QPolygonF([tip, mid + QPointF(sign * 2, -4.5), mid + QPointF(sign * 2, 4.5)]))
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        p.setFont(font)
+        metrics = p.fontMetrics()
+        y = max(top, 0.0) + 40
+        for label, left in zip(self.compare_labels, (True, False), strict=True):
+            width = metrics.horizontalAdvance(label) + 14
+            pill = QRectF(x - width - 8 if left else x + 8, y, width, 18)
+            p.setBrush(QColor(20, 21, 23, 200))
+            p.drawRoundedRect(pill, 9, 9)
+            p.setPen(QColor(theme.TEXT))
+            p.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
+            p.setPen(Qt.PenStyle.NoPen)
+
     def _paint_landmarks(self, p: QPainter, rect: QRectF) -> None:
         if self._landmarks is None or self._image is None:
             return
-        s = rect.width() / self._image.width()
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(120, 230, 160, 230))
-        radius = max(1.3, min(3.0, rect.width() / 220))
-        for x, y in self._landmarks.reshape(-1, 2):
-            p.drawEllipse(QPointF(rect.x() + (x + 0.5) * s, rect.y() + (y + 0.5) * s), radius, radius)
+        paint_outlines(p, self._landmarks.reshape(-1, 2), rect, rect.width() / self._image.width(),
+                       self.landmark_style)
+        if self.show_landmark_legend:
+            paint_legend(p, QPointF(10, 58), self.landmark_style, self.font())  # under the caption
 
     def _paint_banner(self, p: QPainter, rect: QRectF, text: str, level: str) -> None:
         band = QRectF(rect.x(), rect.y(), rect.width(), 26)
@@ -352,13 +474,24 @@ class ImageCanvas(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._scaled = None
         super().resizeEvent(event)
+        if self._fit:
+            self.zoomChanged.emit(self.current_zoom())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if self._image is None:
             return
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.set_zoom(self.current_zoom() * (1.25**steps))
+            self.set_zoom(self.current_zoom() * (1.25**steps), event.position())
+
+    def _near_wipe(self, point: QPointF) -> bool:
+        x = self.wipe_x()
+        return x is not None and (abs(point.x() - x) <= WIPE_GRAB_PX or self._fit)
+
+    def _drag_wipe_to(self, point: QPointF) -> None:
+        rect = self._target_rect()
+        if not rect.isEmpty():
+            self.set_wipe((point.x() - rect.x()) / rect.width())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -366,12 +499,22 @@ class ImageCanvas(QWidget):
             if hit is not None:
                 self.faceClicked.emit(hit)
                 return
+            if self._near_wipe(event.position()):
+                self._dragging_wipe = True
+                self._drag_wipe_to(event.position())
+                return
             if not self._fit:
                 self._drag_from = event.position()
                 self.setCursor(Qt.CursorShape.ClosedHandCursor)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._dragging_wipe:
+            self._drag_wipe_to(event.position())
+            return
+        if self.wipe_x() is not None and self._drag_from is None:
+            near = abs(event.position().x() - self.wipe_x()) <= WIPE_GRAB_PX
+            self.setCursor(Qt.CursorShape.SplitHCursor if near else Qt.CursorShape.ArrowCursor)
         if self._drag_from is not None:
             self._pan += event.position() - self._drag_from
             self._drag_from = event.position()
@@ -383,6 +526,7 @@ class ImageCanvas(QWidget):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag_from = None
+        self._dragging_wipe = False
         self.unsetCursor()
         super().mouseReleaseEvent(event)
 

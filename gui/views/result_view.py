@@ -1,20 +1,61 @@
-"""The big viewer: the reenacted frame at the playhead, or source | driving | result side by side;
-a notice bar that says plainly when there is no model (or an untrained one) and how to get one."""
+"""The viewer: the reenacted frame at the playhead, compared with the portrait at the same framing
+(before / after, or a wipe with a line to drag); zoom levels (Fit, 50, 100, 200 %, and pan) with the
+level shown; zoom to the face; landmark outlines; the face mask's size and softness and the model- vs
+full-resolution comparison (when the renderer offers them); the model's quality in artist terms; and a
+notice bar that says plainly when there is no model (or an untrained one) and how to get one."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+import dataclasses
 
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWidgetAction,
+)
+
+from core.config import RenderOptions
 from gui import theme
 from gui.models.document import Document
 from gui.models.model_state import ModelState
 from gui.models.preview import PreviewModel
 from gui.models.scene import SceneModel
+from gui.models.timecode import format_timecode
 from gui.views.icons import icon, pixmap
 from gui.views.image_canvas import ImageCanvas
+from gui.views.widgets import SliderField
 
 UNTRAINED_BANNER = "UNTRAINED MODEL · NOT A FACE"
+#: The zoom menu: (label, zoom; None fits the view).
+ZOOM_LEVELS: tuple[tuple[str, float | None], ...] = (("Fit", None), ("50 %", 0.5), ("100 %", 1.0), ("200 %", 2.0))
+#: The renderer's options the viewer edits, when `RenderOptions` has them (the full-resolution renderer).
+MASK_FIELDS = ("mask_scale", "mask_feather")
+
+
+def has_option(name: str) -> bool:
+    return name in {f.name for f in dataclasses.fields(RenderOptions)}
+
+
+def face_box(landmarks: np.ndarray | None, margin: float = 0.25) -> tuple[float, float, float, float] | None:
+    """The box around 68 landmarks (image pixels), grown by `margin` of its size on each side (the
+    forehead and chin are above and below the landmarks)."""
+    if landmarks is None or len(landmarks) == 0:
+        return None
+    points = np.asarray(landmarks, np.float32).reshape(-1, 2)
+    (x0, y0), (x1, y1) = points.min(0), points.max(0)
+    w, h = x1 - x0, y1 - y0
+    return (float(x0 - margin * w), float(y0 - margin * 1.6 * h), float(x1 + margin * w), float(y1 + margin * h))
 
 
 class ModelNotice(QFrame):
@@ -65,116 +106,281 @@ class ModelNotice(QFrame):
         self.show()
 
 
+class QualityCaption(QToolButton):
+    """The model's quality in artist terms ("Demo quality · 128 px"), with the details, a better
+    checkpoint and training one click away."""
+
+    detailsRequested = Signal()
+    chooseRequested = Signal()
+    trainRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.setIcon(icon("warning"))
+        menu = QMenu(self)
+        menu.addAction("Model details…", self.detailsRequested)
+        menu.addAction(icon("model"), "Choose a better checkpoint…", self.chooseRequested)
+        menu.addAction("Train a model on your footage…", self.trainRequested)
+        self.setMenu(menu)
+        self.full = self.short = ""
+        self.setStyleSheet(f"QToolButton {{ color: {theme.DEMO}; font-weight: 600; background: rgba(20, 21, 23, 215); "
+                           f"border: 1px solid {theme.DEMO}; border-radius: 10px; padding: 3px 10px; }}")
+
+    def show_line(self, text: str, short: str = "") -> None:
+        """`text`, or `short` when the viewer is too narrow for it (`fit`)."""
+        self.full, self.short = text, short or text
+        self.setText(text)
+        self.setToolTip(f"{text}\nClick for the model's details, a better checkpoint or training." if text else "")
+        self.setVisible(bool(text))
+
+    def fit(self, width: int) -> None:
+        """The long line when it fits in `width` pixels, else the short one."""
+        wanted = self.full if self.fontMetrics().horizontalAdvance(self.full) + 60 <= width else self.short
+        if wanted != self.text():
+            self.setText(wanted)
+
+
 class ResultView(QWidget):
+    optionEdited = Signal(str, object)  # RenderOptions field, value (mask size and softness, resolution)
+
     def __init__(
         self,
         document: Document,
         scene: SceneModel,
         preview: PreviewModel,
         model_state: ModelState,
+        actions: dict[str, QAction],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.document, self.scene, self.preview, self.model_state = document, scene, preview, model_state
+        self.compare_mode = "result"
         self.notice = ModelNotice()
         self.notice.hide()
-        self.source_canvas = ImageCanvas()
-        self.driving_canvas = ImageCanvas()
-        self.result_canvas = ImageCanvas()
-        self.source_canvas.set_empty_state("open-image", "No portrait", "")
-        self.driving_canvas.set_empty_state("open-video", "No driving", "")
-        self.result_canvas.set_empty_state(
+        self.canvas = ImageCanvas()
+        self.canvas.set_empty_state(
             "image", "The animated portrait appears here", "Open a portrait and a driving video to begin."
         )
-        self.source_canvas.set_caption("SOURCE")
-        self.driving_canvas.set_caption("DRIVING")
-        row = QHBoxLayout()
-        row.setSpacing(4)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.source_canvas, 1)
-        row.addWidget(self.driving_canvas, 1)
-        row.addWidget(self.result_canvas, 1)
+        self.canvas.compare_labels = ("PORTRAIT", "RESULT")
+        self.canvas.show_landmark_legend = True
+        self.quality = QualityCaption(self.canvas)  # over the viewer's bottom-left corner
+        self.canvas.installEventFilter(self)
+        self.header = self._build_header(actions)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 0)
-        layout.setSpacing(6)
+        layout.setContentsMargins(6, 4, 6, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.header)
         layout.addWidget(self.notice)
-        layout.addLayout(row, 1)
-        self.side_by_side = False
-        self.set_side_by_side(False)
+        layout.addWidget(self.canvas, 1)
+        self.canvas.zoomChanged.connect(self._show_zoom)
         preview.resultChanged.connect(self._show_result)
         preview.stateChanged.connect(self._show_state)
-        preview.drivingFrameChanged.connect(self._show_driving)
-        scene.sourceChanged.connect(self._show_source)
+        preview.beforeChanged.connect(self._show_before)
         model_state.changed.connect(self._show_model)
+        document.optionsChanged.connect(self._show_options)
         self._show_model()
         self._show_state()
+        self._show_options(document.options)
 
+    # -- building --------------------------------------------------------------------------------------------
+    def _tool(self, action: QAction, text: bool = True) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly if text else Qt.ToolButtonStyle.ToolButtonIconOnly)
+        button.setAutoRaise(True)
+        return button
+
+    def _build_header(self, actions: dict[str, QAction]) -> QWidget:
+        header = QWidget()
+        row = QHBoxLayout(header)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        self.compare_buttons = {}
+        for mode in ("result", "before", "wipe"):
+            self.compare_buttons[mode] = button = self._tool(actions[f"compare_{mode}"])
+            row.addWidget(button)
+        row.addSpacing(8)
+        self.zoom = QComboBox()
+        for label, value in ZOOM_LEVELS:
+            self.zoom.addItem(label, value)
+        self.zoom.setToolTip("Viewer zoom: Fit (F), 50 %, 100 % (1), 200 % (2); the wheel zooms at the pointer, "
+                             "drag to pan")
+        self.zoom.setMinimumContentsLength(5)
+        self.zoom_label = QLabel()
+        self.zoom_label.setObjectName("Hint")
+        self.zoom_label.setToolTip("Screen pixels per image pixel")
+        row.addWidget(self.zoom)
+        row.addWidget(self.zoom_label)
+        row.addSpacing(4)
+        self.zoom_face = self._tool(actions["zoom_face"])
+        self.zoom_face.setText("Face")
+        row.addWidget(self.zoom_face)
+        self.landmarks_button = self._tool(actions["landmarks"], text=False)
+        row.addWidget(self.landmarks_button)
+        row.addSpacing(8)
+        self.resolution_button = QToolButton()
+        self.resolution_button.setCheckable(True)
+        self.resolution_button.setAutoRaise(True)
+        self.resolution_button.setToolTip("Full resolution (the photo's own detail) or the network's resolution at the "
+                                          "same framing: toggle to see what the renderer adds")
+        row.addWidget(self.resolution_button)
+        self.mask_button = QToolButton()
+        self.mask_button.setText("Mask")
+        self.mask_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.mask_button.setAutoRaise(True)
+        self.mask_button.setToolTip("The region that moves with the head, and how soft its edge is")
+        self.mask_button.setMenu(self._mask_menu())
+        row.addWidget(self.mask_button)
+        row.addStretch(1)
+        self.zoom.activated.connect(self._zoom_chosen)
+        self.resolution_button.toggled.connect(lambda on: self.optionEdited.emit("full_resolution", not on))
+        return header
+
+    def _mask_menu(self) -> QMenu:
+        menu = QMenu(self)
+        body = QWidget()
+        form = QFormLayout(body)
+        form.setContentsMargins(12, 10, 12, 10)
+        self.mask_scale = SliderField(0.5, 2.0, 0.05, percent=True, ends=("smaller", "larger"))
+        self.mask_scale.setToolTip("How much of the photo moves with the face: 100 % is the face and the head around "
+                                   "it; less keeps more of the photo still")
+        self.mask_feather = SliderField(0.0, 1.0, 0.01, percent=True, ends=("hard", "soft"))
+        self.mask_feather.setToolTip("How gradually the moving region blends into the still photo")
+        form.addRow("Region that moves", self.mask_scale)
+        form.addRow("Edge softness", self.mask_feather)
+        body.setMinimumWidth(360)
+        holder = QWidgetAction(menu)
+        holder.setDefaultWidget(body)
+        menu.addAction(holder)
+        self.mask_scale.valueEdited.connect(lambda v: self.optionEdited.emit("mask_scale", v))
+        self.mask_feather.valueEdited.connect(lambda v: self.optionEdited.emit("mask_feather", v))
+        return menu
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.canvas and event.type() == QEvent.Type.Resize:
+            self._place_quality()
+        return False
+
+    def _place_quality(self) -> None:
+        self.quality.fit(self.canvas.width() // 2)  # the other half of the bottom is the result's info
+        self.quality.adjustSize()
+        self.quality.move(10, self.canvas.height() - self.quality.height() - 10)
+
+    # -- viewer state ---------------------------------------------------------------------------------------
     def canvases(self) -> list[ImageCanvas]:
-        return [self.source_canvas, self.driving_canvas, self.result_canvas]
+        return [self.canvas]
 
-    def set_side_by_side(self, on: bool) -> None:
-        self.side_by_side = on
-        self.source_canvas.setVisible(on)
-        self.driving_canvas.setVisible(on)
+    def set_compare(self, mode: str) -> None:
+        """"result", "before" (the portrait at the result's framing) or "wipe" (portrait | result)."""
+        self.compare_mode = mode
+        self.canvas.set_compare(self.preview.before, mode)
+        self._show_result()
 
     def set_show_landmarks(self, on: bool) -> None:
-        for canvas in self.canvases():
-            canvas.set_show_landmarks(on)
+        self.canvas.set_show_landmarks(on)
 
     def zoom_to_fit(self) -> None:
-        for canvas in self.canvases():
-            canvas.zoom_to_fit()
+        self.canvas.zoom_to_fit()
 
     def zoom_actual(self) -> None:
-        for canvas in self.canvases():
-            canvas.zoom_actual()
+        self.canvas.zoom_actual()
+
+    def set_zoom(self, zoom: float) -> None:
+        self.canvas.set_zoom(zoom)
+
+    def zoom_to_face(self) -> None:
+        """Fill the viewer with the face of the result on screen (its landmarks give the box)."""
+        frame = self.preview.result
+        box = face_box(frame.landmarks if frame is not None else None)
+        if box is not None:
+            self.canvas.zoom_to_box(box)
+
+    def _zoom_chosen(self, index: int) -> None:
+        value = self.zoom.itemData(index)
+        if value is None:
+            self.canvas.zoom_to_fit()
+        elif isinstance(value, float):
+            self.canvas.set_zoom(value)
+
+    def _show_zoom(self, zoom: float) -> None:
+        """The zoom menu names the level on screen; the label says the exact magnification."""
+        if self.canvas.fitting:
+            index = 0
+        else:
+            index = next((i for i, (_, v) in enumerate(ZOOM_LEVELS) if v is not None and abs(v - zoom) < 1e-3), -1)
+        custom = self.zoom.count() > len(ZOOM_LEVELS)
+        if index < 0:
+            text = f"{zoom * 100:.0f} %"
+            if custom:
+                self.zoom.setItemText(len(ZOOM_LEVELS), text)
+            else:
+                self.zoom.addItem(text, "custom")
+            index = len(ZOOM_LEVELS)
+        elif custom:
+            self.zoom.removeItem(len(ZOOM_LEVELS))
+        self.zoom.setCurrentIndex(index)
+        self.zoom_label.setText(f"{self.canvas.current_zoom() * 100:.0f} %" if self.canvas.fitting else "")
 
     # -- model bindings -------------------------------------------------------------------------------------
     def _show_result(self) -> None:
         frame = self.preview.result
-        canvas = self.result_canvas
+        canvas = self.canvas
         canvas.set_image(frame.image if frame else None)
         canvas.set_landmarks(frame.landmarks if frame else None)
         if frame is None:
             canvas.set_caption("RESULT")
             return
         info = self.scene.driving_info
-        when = ""
-        if info is not None and info.fps > 0:
-            when = f" · {format_timecode(frame.index / info.fps)}"
+        when = f" · {format_timecode(frame.index, info.fps)}" if info is not None and info.fps > 0 else ""
+        if canvas.comparing and self.compare_mode == "before":
+            caption = f"PORTRAIT · FRAME {frame.index}"
+        elif canvas.comparing:
+            caption = f"PORTRAIT | RESULT · FRAME {frame.index}"
+        else:
+            caption = f"RESULT · FRAME {frame.index}"
         canvas.set_caption(
-            f"RESULT · FRAME {frame.index}",
+            caption,
             f"{frame.image.width()}×{frame.image.height()}{when} · "
             + ("from the cache" if frame.cached else f"rendered in {frame.render_ms:.0f} ms"),
         )
 
+    def _show_before(self) -> None:
+        self.canvas.set_compare(self.preview.before)
+        self._show_result()
+
     def _show_state(self) -> None:
         pending = self.preview.pending_frame
         shown = self.preview.result.index if self.preview.result else None
-        self.result_canvas.set_busy(f"Rendering frame {pending}…" if pending is not None and pending != shown else "")
+        self.canvas.set_busy(f"Rendering frame {pending}…" if pending is not None and pending != shown else "")
         notice = self.preview.notice
         if notice and self.model_state.status in ("none", "error"):
             notice = ""  # the notice bar above says it, with buttons
-        self.result_canvas.set_message(notice or None, "info")
+        self.canvas.set_message(notice or None, "info")
 
-    def _show_driving(self) -> None:
-        frame = self.preview.driving_frame
-        self.driving_canvas.set_image(frame.image if frame else None)
-        self.driving_canvas.set_landmarks(frame.landmarks if frame else None)
-
-    def _show_source(self) -> None:
-        candidate = self.scene.source_candidate
-        self.source_canvas.set_image(candidate.image if candidate else None)
-        chosen = self.document.source.face_index if self.document.source else 0
-        faces = candidate.faces if candidate else ()
-        self.source_canvas.set_landmarks(faces[chosen].landmarks if chosen < len(faces) else None)
+    def _show_options(self, options: RenderOptions) -> None:
+        available = [has_option(name) for name in MASK_FIELDS]
+        self.mask_button.setVisible(all(available))
+        if all(available):
+            self.mask_scale.set_value(options.mask_scale)
+            self.mask_feather.set_value(options.mask_feather)
+        self.resolution_button.setVisible(has_option("full_resolution"))
+        if has_option("full_resolution"):
+            model_res = not options.full_resolution
+            self.resolution_button.blockSignals(True)
+            self.resolution_button.setChecked(model_res)
+            self.resolution_button.blockSignals(False)
+            self.resolution_button.setText("Model res" if model_res else "Full res")
 
     def _show_model(self) -> None:
         from gui.demo import demo_available
 
         state = self.model_state
         info = state.info
-        self.result_canvas.set_banner(UNTRAINED_BANNER if info is not None and info.random_weights else None)
+        self.canvas.set_banner(UNTRAINED_BANNER if info is not None and info.random_weights else None)
+        self.quality.show_line(*state.quality_lines)
+        self._place_quality()
         if state.status == "none":
             self.notice.show_notice("No model loaded", state.message, "warning", demo_available())
         elif state.status == "error":
@@ -190,12 +396,3 @@ class ResultView(QWidget):
         else:
             self.notice.hide()
         self._show_state()
-
-
-def format_timecode(seconds: float) -> str:
-    """hh:mm:ss.mmm"""
-    millis = round(max(0.0, seconds) * 1000)
-    h, rest = divmod(millis, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"

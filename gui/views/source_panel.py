@@ -30,7 +30,7 @@ class SourcePanel(QWidget):
         super().__init__(parent)
         self.scene, self.document = scene, document
         self.canvas = ImageCanvas(accepts=is_image_path)
-        self.canvas.setMinimumHeight(200)
+        self.canvas.setMinimumHeight(120)
         self.canvas.set_empty_state(
             "open-image",
             "Open a portrait…",

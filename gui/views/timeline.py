@@ -1,204 +1,188 @@
-"""The timeline: transport buttons, a strip to scrub (frames without a face marked), frame number
-and time code."""
+"""The timeline panel under the viewer: transport (bound to the window's actions, so tooltips show the
+keys), in / out buttons, the playhead read-out (frame number of the true count, or timecode), the
+legend of the marks, zoom buttons, the time axis (`TimelineCanvas`) and a scroll bar when zoomed in."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QAction, QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollBar,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui import theme
 from gui.models.document import Document
-from gui.models.preview import PreviewModel
 from gui.models.scene import SceneModel
-from gui.views.result_view import format_timecode
+from gui.models.timecode import TIME_MODES, format_position
+from gui.models.timeline import TimelineModel
+from gui.views.timeline_canvas import CACHE_COLOUR, TimelineCanvas
+
+TIME_MODE_LABELS = {"frames": "Frames", "timecode": "Timecode"}
+#: The scroll bar counts in these steps per frame (smooth scrolling of short drivings).
+SCROLL_RESOLUTION = 10
+TRANSPORT = ("to_start", "step_back", "play", "step_forward", "to_end")
+RANGE_ACTIONS = ("set_in", "set_out", "clear_range", "loop")
 
 
-class TimelineStrip(QWidget):
-    """Frames 0..count-1 across the width; click or drag to seek."""
+class Legend(QWidget):
+    """Coloured chips naming what the timeline shows: the cache, the in/out range and each kind of mark
+    present (built from the marks model, so new kinds join it)."""
 
-    seekRequested = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, model: TimelineModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(34)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMouseTracking(True)
-        self.count = 0
-        self.frame = 0
-        self.fps = 25.0
-        self.no_face: tuple[int, ...] = ()
-        self.bad: tuple[int, ...] = ()
-        self.reference: int | None = None
-        self._hover: int | None = None
-        self._dragging = False
+        self.model = model
+        self.items: list[tuple[str, str, str]] = []  # (colour, label, tooltip)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumHeight(22)
+        model.marks.changed.connect(self.refresh)
+        model.cacheChanged.connect(self.refresh)
+        self.refresh()
 
-    def sizeHint(self) -> QSize:
-        return QSize(600, 34)
-
-    def set_range(self, count: int, fps: float, no_face: tuple[int, ...] = (), bad: tuple[int, ...] = ()) -> None:
-        self.count, self.fps, self.no_face, self.bad = count, fps, no_face, bad
-        self.setEnabled(count > 0)
-        self.update()
-
-    def set_frame(self, frame: int) -> None:
-        if frame != self.frame:
-            self.frame = frame
+    def refresh(self) -> None:
+        model = self.model
+        items = [(CACHE_COLOUR, f"Rendered {model.cached_count}/{model.count}" if model.count else "Rendered",
+                  "Frames already rendered with the current settings: they play at full speed")]
+        for kind, count in model.marks.legend():
+            label = kind.label if count == 1 or kind.shape != "bar" else f"{kind.label} ({count})"
+            items.append((kind.colour, label, kind.description))
+        if items != self.items:
+            self.items = items
+            self.setToolTip("\n".join(f"{label}: {tip}" for _, label, tip in items if tip))
             self.update()
 
-    def set_reference(self, frame: int | None) -> None:
-        self.reference = frame
-        self.update()
-
-    def _track(self) -> QRectF:
-        return QRectF(8, 6, max(1, self.width() - 16), self.height() - 12)
-
-    def _x_of(self, frame: int) -> float:
-        track = self._track()
-        return track.x() + (frame + 0.5) / max(1, self.count) * track.width()
-
-    def frame_at(self, x: float) -> int:
-        track = self._track()
-        fraction = (x - track.x()) / track.width()
-        return int(min(max(fraction * self.count, 0), max(0, self.count - 1)))
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        return QSize(sum(metrics.horizontalAdvance(label) + 26 for _, label, _ in self.items), 22)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        track = self._track()
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(theme.BASE))
-        p.drawRoundedRect(track, 5, 5)
-        if self.count <= 0:
+        metrics = p.fontMetrics()
+        x = 0.0
+        for colour, label, _ in self.items:
+            width = metrics.horizontalAdvance(label)
+            if x + width + 18 > self.width():
+                break
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(colour))
+            p.drawRoundedRect(QRectF(x, self.height() / 2 - 5, 10, 10), 2, 2)
             p.setPen(QColor(theme.DIM))
-            p.drawText(track, Qt.AlignmentFlag.AlignCenter, "No driving loaded")
-            p.end()
-            return
-        # second ticks
-        p.setPen(QPen(QColor("#3a3e43"), 1))
-        seconds = int(self.count / max(self.fps, 1e-6))
-        step = 1 if seconds <= 30 else 5 if seconds <= 150 else 30
-        for s in range(0, seconds + 1, step):
-            x = self._x_of(round(s * self.fps))
-            p.drawLine(int(x), int(track.bottom() - 6), int(x), int(track.bottom() - 1))
-        # frames without a face / damaged
-        width = max(1.0, track.width() / self.count)
-        for frames, colour in ((self.no_face, theme.WARNING), (self.bad, theme.DANGER)):
-            if frames:
-                c = QColor(colour)
-                c.setAlpha(170)
-                for f in frames:
-                    p.fillRect(QRectF(self._x_of(f) - width / 2, track.y() + 2, width, 5), c)
-        played = QRectF(track.x(), track.y(), self._x_of(self.frame) - track.x(), track.height())
-        accent = QColor(theme.ACCENT)
-        accent.setAlpha(60)
-        p.setBrush(accent)
-        p.drawRoundedRect(played, 5, 5)
-        if self.reference is not None and self.reference < self.count:
-            x = self._x_of(self.reference)
-            p.setBrush(QColor(theme.OK))
-            p.drawEllipse(QRectF(x - 3.5, track.bottom() - 8, 7, 7))
-        if self._hover is not None:
-            p.setPen(QPen(QColor(255, 255, 255, 70), 1))
-            x = self._x_of(self._hover)
-            p.drawLine(int(x), int(track.top()), int(x), int(track.bottom()))
-        x = self._x_of(self.frame)
-        p.setPen(QPen(QColor("#ffffff"), 2))
-        p.drawLine(QRectF(x, track.top() - 3, 0, track.height() + 6).topLeft(), QRectF(x, track.top() - 3, 0, track.height() + 6).bottomLeft())
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#ffffff"))
-        p.drawEllipse(QRectF(x - 5, track.center().y() - 5, 10, 10))
+            p.drawText(QRectF(x + 14, 0, width + 4, self.height()), Qt.AlignmentFlag.AlignVCenter, label)
+            x += width + 26
         p.end()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.count > 0:
-            self._dragging = True
-            self.seekRequested.emit(self.frame_at(event.position().x()))
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self.count <= 0:
-            return
-        frame = self.frame_at(event.position().x())
-        self._hover = frame
-        self.setToolTip(f"Frame {frame} · {format_timecode(frame / max(self.fps, 1e-6))}")
-        if self._dragging:
-            self.seekRequested.emit(frame)
-        self.update()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        self._dragging = False
-
-    def leaveEvent(self, event) -> None:
-        self._hover = None
-        self.update()
-
-
-class TimelineBar(QWidget):
-    """Transport buttons (bound to the window's actions, so tooltips show the shortcuts), the strip,
-    and the frame / time read-out."""
-
-    def __init__(
-        self,
-        document: Document,
-        scene: SceneModel,
-        preview: PreviewModel,
-        actions: dict[str, QAction],
-        parent: QWidget | None = None,
-    ) -> None:
+class TimelinePanel(QWidget):
+    def __init__(self, model: TimelineModel, document: Document, scene: SceneModel, actions: dict[str, QAction],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document, self.scene, self.preview = document, scene, preview
-        self.strip = TimelineStrip()
-        self.frame_label = QLabel()
-        self.time_label = QLabel()
+        self.model, self.document, self.scene = model, document, scene
+        self.canvas = TimelineCanvas(model, document)
+        self.position = QLabel()
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.TypeWriter)
-        for label in (self.frame_label, self.time_label):
-            label.setFont(mono)
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        mono.setPointSizeF(self.font().pointSizeF() * 1.15)
+        mono.setBold(True)
+        self.position.setFont(mono)
+        self.position.setToolTip("The playhead: frame number (counted from 0) of the number of frames, or timecode "
+                                 "(hours:minutes:seconds:frames)")
+        self.time_mode = QComboBox()
+        for mode in TIME_MODES:
+            self.time_mode.addItem(TIME_MODE_LABELS[mode], mode)
+        self.time_mode.setToolTip("Show time as frame numbers or as timecode (HH:MM:SS:FF)")
+        self.rate_label = QLabel()
+        self.rate_label.setObjectName("Hint")
         self.fps_label = QLabel()
         self.fps_label.setObjectName("Hint")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 10, 6)
-        layout.setSpacing(2)
+        self.legend = Legend(model)
+        self.scroll = QScrollBar(Qt.Orientation.Horizontal)
+        self.scroll.setToolTip("Scroll the time axis (Ctrl+wheel on the timeline zooms, Alt+wheel scrolls)")
         self.buttons: dict[str, QToolButton] = {}
-        for name in ("to_start", "step_back", "play", "step_forward", "to_end"):
-            button = QToolButton()
-            button.setDefaultAction(actions[name])
-            button.setIconSize(QSize(22 if name == "play" else 18, 22 if name == "play" else 18))
-            button.setAutoRaise(True)
-            layout.addWidget(button)
-            self.buttons[name] = button
-        layout.addSpacing(8)
-        layout.addWidget(self.strip, 1)
-        layout.addSpacing(8)
-        layout.addWidget(self.frame_label)
-        layout.addSpacing(6)
-        layout.addWidget(self.time_label)
-        layout.addSpacing(6)
-        layout.addWidget(self.fps_label)
-        document.frameChanged.connect(self.refresh)
-        document.optionsChanged.connect(self.refresh)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(1)
+        for name in TRANSPORT:
+            top.addWidget(self._button(actions[name], 22 if name == "play" else 18))
+        top.addWidget(self.rate_label)
+        top.addSpacing(10)
+        top.addWidget(self.position)
+        top.addSpacing(6)
+        top.addWidget(self.time_mode)
+        top.addSpacing(4)
+        top.addWidget(self.fps_label)
+        top.addSpacing(14)
+        for name in RANGE_ACTIONS:
+            top.addWidget(self._button(actions[name], 18, text=name != "loop"))
+        top.addSpacing(14)
+        top.addWidget(self.legend, 1)
+        for name in ("timeline_zoom_out", "timeline_zoom_all", "timeline_zoom_in"):
+            top.addWidget(self._button(actions[name], 16))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(3)
+        layout.addLayout(top)
+        layout.addWidget(self.canvas)
+        layout.addWidget(self.scroll)
+
+        self.time_mode.activated.connect(lambda i: model.set_time_mode(self.time_mode.itemData(i)))
+        self.scroll.valueChanged.connect(lambda v: model.scroll_to(v / SCROLL_RESOLUTION))
+        model.viewChanged.connect(self._show_view)
+        model.rangeChanged.connect(self.refresh)
+        model.timeModeChanged.connect(self.refresh)
+        document.frameChanged.connect(self._show_position)
         scene.drivingChanged.connect(self.refresh)
         self.refresh()
 
+    def _button(self, action: QAction, size: int, text: bool = False) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setIconSize(QSize(size, size))
+        button.setAutoRaise(True)
+        if text:
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.buttons[action.objectName() or action.text()] = button
+        return button
+
     def refresh(self, *_: object) -> None:
+        model = self.model
+        self.time_mode.setCurrentIndex(self.time_mode.findData(model.time_mode))
         info = self.scene.driving_info
-        count = info.frame_count if info else 0
-        fps = info.fps if info else 25.0
-        if (count, fps) != (self.strip.count, self.strip.fps) or (info and info.no_face_frames != self.strip.no_face):
-            self.strip.set_range(count, fps, info.no_face_frames if info else (), info.bad_frames if info else ())
-        frame = min(self.document.current_frame, max(0, count - 1))
-        self.strip.set_frame(frame)
-        options = self.document.options
-        self.strip.set_reference(options.reference_frame if options.relative else None)
-        digits = max(3, len(str(max(count - 1, 0))))
-        if count:
-            self.frame_label.setText(f"{frame:>{digits}} / {count - 1}")
-            self.time_label.setText(format_timecode(frame / fps if fps else 0.0))
-            self.fps_label.setText(info.fps_text)
+        self.fps_label.setText(info.fps_text if info else "")
+        digits = len(format_position(max(model.count - 1, 0), model.count, model.fps, model.time_mode))
+        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance("0" * max(digits, 9)) + 4)
+        self._show_position()
+        self._show_view()
+        for button in self.buttons.values():
+            button.setEnabled(model.count > 1)
+
+    def _show_position(self, *_: object) -> None:
+        model = self.model
+        frame = min(self.document.current_frame, max(0, model.count - 1))
+        self.position.setText(format_position(frame, model.count, model.fps, model.time_mode))
+
+    def _show_view(self) -> None:
+        model = self.model
+        hidden = max(0.0, model.count - model.view_span)
+        self.scroll.setVisible(model.zoomed)
+        self.scroll.blockSignals(True)
+        self.scroll.setRange(0, round(hidden * SCROLL_RESOLUTION))
+        self.scroll.setPageStep(max(1, round(model.view_span * SCROLL_RESOLUTION)))
+        self.scroll.setSingleStep(SCROLL_RESOLUTION)
+        self.scroll.setValue(round(model.view_start * SCROLL_RESOLUTION))
+        self.scroll.blockSignals(False)
+
+    def show_rate(self, rate: float, playing: bool) -> None:
+        """The shuttle speed beside the play button while it is not plain real time forwards."""
+        if playing and rate != 1.0:
+            arrow = "◀" if rate < 0 else "▶"
+            self.rate_label.setText(f"{arrow} {abs(rate):g}×")
         else:
-            self.frame_label.setText("— / —")
-            self.time_label.setText(format_timecode(0))
-            self.fps_label.setText("")
-        for widget in (*self.buttons.values(),):
-            widget.setEnabled(count > 1)
+            self.rate_label.setText("")

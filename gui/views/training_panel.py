@@ -1,15 +1,18 @@
-"""The training panel: set up a run (dataset, run folder, model and optimiser, perceptual loss), start /
-pause / stop it, and watch it learn (loss curves, the latest sample grid, checkpoints).
+"""The Train workspace: a simple mode first (a footage folder, a preset with the time it would take on
+this machine, Start), every other field under Advanced; the latest sample grid first and large with a
+plain line on whether the results still improve, the loss curves below it, and warnings that say what
+to do (the perceptual loss: which VGG19 weights are in use and how to get them).
 
 A thin view of `gui.models.training.TrainingModel`: user intents leave as signals (`edited(name,
-value)`, `startRequested`, ...), which the main window connects to the `TrainingController`.
+value)`, `startRequested`, `simpleStartRequested`, ...), which the main window connects to the
+`TrainingController`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDoubleValidator,
@@ -21,6 +24,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -31,16 +35,19 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QSizePolicy,
     QSpinBox,
-    QTabWidget,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gui import theme
-from gui.models.training import CONFIGS_DIR, PERCEPTUAL_LABELS, TrainingModel, count_noun, format_duration
+from gui.models.perceptual import PERCEPTUAL_LABELS, perceptual_status
+from gui.models.training import CONFIGS_DIR, TrainingModel, count_noun, format_duration, improvement_verdict
+from gui.models.training_presets import PRESETS, estimate_text, preset, simple_folders
 from gui.views.icons import icon
 from gui.views.widgets import Badge, SliderField, form_group, scroll_area, wrap
 
@@ -55,6 +62,8 @@ STATUS_BADGES = {
     "finished": ("Finished", "ok"),
     "failed": ("Failed", "danger"),
 }
+LEVEL_COLOURS = {"checking": theme.DIM, "info": theme.DIM, "ok": theme.OK, "warning": theme.WARNING,
+                 "danger": theme.DANGER}
 RESOLUTIONS = (64, 128, 256, 512)
 SAMPLE_COLUMNS = ("source", "driving", "result", "ground truth")
 #: The setup fields edited in a spin box (the widget has the field's name).
@@ -155,8 +164,7 @@ class SampleGrid(QWidget):
         sizing = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         sizing.setHeightForWidth(True)
         self.setSizePolicy(sizing)
-        self.setMinimumHeight(120)
-        self.setMaximumHeight(290)  # the curves stay in view above it; the grid is centred when capped
+        self.setMinimumHeight(160)
 
     def set_image(self, image: QImage | None) -> None:
         self.image = image
@@ -242,30 +250,48 @@ def _spin(minimum: int, maximum: int, step: int = 1, special: str = "") -> QSpin
 class TrainingPanel(QWidget):
     edited = Signal(str, object)  # TrainingSetup field, value
     configFileChosen = Signal(str)
-    startRequested = Signal()
+    startRequested = Signal()  # with the Advanced fields as they are
+    simpleStartRequested = Signal()  # the simple mode: the preset on the footage folder
     pauseRequested = Signal()
     stopRequested = Signal()
     prepareRequested = Signal()
     cancelPrepareRequested = Signal()
     useCheckpointRequested = Signal()
     openRunFolderRequested = Signal()
-    activated = Signal()  # first shown: the controller looks for the VGG19 weights and GPUs
+    activated = Signal()  # first shown: the controller looks for the VGG19 weights, GPUs and this machine's speed
 
     def __init__(self, model: TrainingModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.plot = None  # gui.views.loss_plot.LossPlot, built when the panel is first shown
         self._activated = False
-        self._build_header()
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(scroll_area(self._build_setup()), "Setup")
-        self.tabs.addTab(scroll_area(self._build_monitor()), "Monitor")
+        left_body = QWidget()
+        left = QVBoxLayout(left_body)
+        left.setContentsMargins(0, 0, 6, 0)
+        left.setSpacing(8)
+        left.addWidget(self._build_simple())
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setText("Advanced: dataset, run folder, model, losses, several GPUs")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_toggle.setAutoRaise(True)
+        self.advanced = self._build_setup()
+        self.advanced.setVisible(False)
+        left.addWidget(self.advanced_toggle)
+        left.addWidget(self.advanced)
+        left.addStretch(1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        left_scroll = scroll_area(left_body)
+        left_scroll.setMinimumWidth(left_body.minimumSizeHint().width() + 16)  # never clipped sideways
+        self.splitter.addWidget(left_scroll)
+        self.splitter.addWidget(self._build_monitor())
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([470, 900])
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 8)
-        layout.setSpacing(6)
-        layout.addWidget(self.header)
-        layout.addWidget(self.tabs, 1)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addWidget(self.splitter, 1)
         self._buttons_checkpoint: Path | None = None  # the run's checkpoint when the buttons were last shown
         self._connect()
         self._fill_presets()
@@ -286,43 +312,95 @@ class TrainingPanel(QWidget):
         self._show_sample()
 
     # -- building ------------------------------------------------------------------------------------------
-    def _build_header(self) -> None:
-        self.header = QWidget()
-        self.badge = Badge()
-        self.headline = QLabel()
-        font = QFont(self.headline.font())
-        font.setBold(True)
-        self.headline.setFont(font)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.badge)
-        top.addWidget(self.headline, 1)
-        self.start_button = QPushButton(icon("play"), "Start")
+    def _build_simple(self) -> QWidget:
+        box = QGroupBox("TRAIN A MODEL ON YOUR FOOTAGE")
+        layout = QVBoxLayout(box)
+        layout.setSpacing(6)
+        step1 = QLabel("1. Footage")
+        step1.setObjectName("Caption")
+        self.footage = PathField("A folder of videos or photos…", "Choose the folder of videos and photos")
+        self.footage.setToolTip("Videos or photos of the person (or people) to learn; a subfolder per person when "
+                                "there are several. Clips without a face are skipped and listed.")
+        self.footage_hint = _hint("Videos or photos of the face to learn, one face per clip. Nothing in the folder "
+                                  "is changed.")
+        step2 = QLabel("2. What to train")
+        step2.setObjectName("Caption")
+        self.preset_group = QButtonGroup(self)
+        self.preset_buttons: dict[str, QRadioButton] = {}
+        self.preset_estimates: dict[str, QLabel] = {}
+        presets = QVBoxLayout()
+        presets.setSpacing(2)
+        for i, item in enumerate(PRESETS):
+            button = QRadioButton(item.label)
+            button.setToolTip(item.summary)
+            estimate = QLabel()
+            estimate.setContentsMargins(22, 0, 0, 0)
+            presets.addWidget(button)
+            presets.addWidget(estimate)
+            about = _hint(item.summary)
+            about.setContentsMargins(22, 0, 0, 6)
+            presets.addWidget(about)
+            self.preset_group.addButton(button, i)
+            self.preset_buttons[item.key] = button
+            self.preset_estimates[item.key] = estimate
+        step3 = QLabel("3. Start")
+        step3.setObjectName("Caption")
+        self.start_button = QPushButton(icon("play"), "Start training")
+        self.start_button.setDefault(True)
         self.pause_button = QPushButton(icon("pause"), "Pause")
         self.pause_button.setToolTip("Stop at the next step with a checkpoint; Resume continues the step count")
         self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.setToolTip("Stop at the next step with a checkpoint (the run can be resumed later)")
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
-        for button in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(button, 1)
+        buttons.addWidget(self.start_button, 2)
+        buttons.addWidget(self.pause_button, 1)
+        buttons.addWidget(self.stop_button, 1)
+        self.where = _hint()
+        self.losses_in_use = QLabel()
+        self.losses_in_use.setWordWrap(True)
+        self.losses_advice = _hint()
+        for widget in (step1, self.footage, self.footage_hint, step2):
+            layout.addWidget(widget)
+        layout.addLayout(presets)
+        layout.addWidget(step3)
+        layout.addLayout(buttons)
+        for widget in (self.where, self.losses_in_use, self.losses_advice):
+            layout.addWidget(widget)
+        return box
+
+    def _build_status(self) -> QWidget:
+        status = QWidget()
+        self.badge = Badge()
+        self.headline = QLabel()
+        font = QFont(self.headline.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.headline.setFont(font)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.badge)
+        top.addWidget(self.headline, 1)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setRange(0, 1000)
         self.progress.setFixedHeight(8)
         self.rate = QLabel()
         self.message = _hint()
-        self.losses_in_use = QLabel()
-        self.losses_in_use.setWordWrap(True)
-        layout = QVBoxLayout(self.header)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        verdict_font = QFont(self.verdict.font())
+        verdict_font.setPointSizeF(verdict_font.pointSizeF() * 1.1)
+        self.verdict.setFont(verdict_font)
+        layout = QVBoxLayout(status)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.rate)
-        layout.addWidget(self.losses_in_use)
         layout.addWidget(self.message)
+        layout.addWidget(self.verdict)
+        return status
 
     def _build_setup(self) -> QWidget:
         body = QWidget()
@@ -402,13 +480,15 @@ class TrainingPanel(QWidget):
         # Perceptual loss
         self.vgg_status = QLabel()
         self.vgg_status.setWordWrap(True)
-        self.fallback = QCheckBox("Use the multi-scale L1 fallback")
+        self.vgg_advice = _hint()
+        self.fallback = QCheckBox("Allow the multi-scale L1 stand-in when VGG19 is missing")
         self.fallback.setToolTip("Without the VGG19 weights the content and local losses use a multi-scale L1 "
                                  "distance instead: NOT the paper's losses (recorded in the log and checkpoints)")
-        self.vgg_file = PathField("VGG19 weights (default: torch hub cache)", "Choose vgg19-dcbb9e9d.pth", "file",
-                                  "PyTorch weights (*.pth *.pt);;All files (*)")
+        self.vgg_file = PathField("VGG19 weights (default: found automatically)", "Choose the VGG19 weight file",
+                                  "file", "VGG19 weights (*.pth *.pt *.bin);;All files (*)")
         loss_box, loss = form_group("PERCEPTUAL LOSS")
         loss.addRow(self.vgg_status)
+        loss.addRow(self.vgg_advice)
         loss.addRow(self.fallback)
         loss.addRow("Weights", self.vgg_file)
 
@@ -429,15 +509,22 @@ class TrainingPanel(QWidget):
 
         self.setup_boxes = (data_box, run_box, model_box, loss_box)
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(0, 4, 4, 4)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
         for box in (data_box, run_box, model_box, loss_box, gpu_box):
             layout.addWidget(box)
-        layout.addStretch(1)
         return body
 
     def _build_monitor(self) -> QWidget:
         body = QWidget()
+        self.sample_caption = _hint()
+        self.sample = SampleGrid()
+        self.sample.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        sample = QGroupBox("LATEST SAMPLE")
+        sample_layout = QVBoxLayout(sample)
+        sample_layout.addWidget(self.sample_caption)
+        sample_layout.addWidget(self.sample, 1)
+
         self.smoothing = SliderField(0.0, 0.99, 0.01)
         self.smoothing.set_value(0.6)
         self.smoothing.setToolTip("Exponential smoothing of the solid lines (the faint lines are the raw losses)")
@@ -452,46 +539,36 @@ class TrainingPanel(QWidget):
         self.plot_host = QVBoxLayout()
         self.plot_host.setContentsMargins(0, 0, 0, 0)
         self.plot_placeholder = _hint("The loss curves appear here.")
-        self.plot_placeholder.setMinimumHeight(300)
+        self.plot_placeholder.setMinimumHeight(200)
         self.plot_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plot_host.addWidget(self.plot_placeholder)
-        curves = QGroupBox("LOSS CURVES")
+        curves = QGroupBox("LOSS CURVES (lower is better)")
         curves_layout = QVBoxLayout(curves)
         curves_layout.addLayout(controls)
-        curves_layout.addLayout(self.plot_host)
-
-        self.sample_caption = _hint()
-        self.sample = SampleGrid()
-        sample = QGroupBox("LATEST SAMPLE")
-        sample_layout = QVBoxLayout(sample)
-        sample_layout.addWidget(self.sample_caption)
-        sample_layout.addWidget(self.sample)
+        curves_layout.addLayout(self.plot_host, 1)
 
         self.checkpoint_label = QLabel()
         self.checkpoint_label.setWordWrap(True)
         self.use_checkpoint = QPushButton(icon("model"), "Use this checkpoint")
-        self.use_checkpoint.setToolTip("Load the run's latest checkpoint into the preview (training goes on)")
+        self.use_checkpoint.setToolTip("Load the run's latest checkpoint into the viewer (training goes on)")
         self.open_folder = QPushButton(icon("open"), "Open run folder")
-        checkpoint_buttons = QHBoxLayout()
-        checkpoint_buttons.setContentsMargins(0, 0, 0, 0)
-        checkpoint_buttons.addWidget(self.use_checkpoint, 1)
-        checkpoint_buttons.addWidget(self.open_folder)
-        checkpoint = QGroupBox("CHECKPOINT")
-        checkpoint_layout = QVBoxLayout(checkpoint)
-        checkpoint_layout.addWidget(self.checkpoint_label)
-        checkpoint_layout.addLayout(checkpoint_buttons)
+        checkpoint = QHBoxLayout()
+        checkpoint.setContentsMargins(0, 0, 0, 0)
+        checkpoint.addWidget(self.checkpoint_label, 1)
+        checkpoint.addWidget(self.use_checkpoint)
+        checkpoint.addWidget(self.open_folder)
 
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(0, 4, 4, 4)
+        layout.setContentsMargins(6, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(curves)
-        layout.addWidget(sample)
-        layout.addWidget(checkpoint)
-        layout.addStretch(1)
+        layout.addWidget(self._build_status())
+        layout.addWidget(sample, 3)
+        layout.addWidget(curves, 2)
+        layout.addLayout(checkpoint)
         return body
 
     def _connect(self) -> None:
-        self.start_button.clicked.connect(self.startRequested)
+        self.start_button.clicked.connect(self._start)
         self.pause_button.clicked.connect(self.pauseRequested)
         self.stop_button.clicked.connect(self.stopRequested)
         self.prepare_button.clicked.connect(self.prepareRequested)
@@ -499,6 +576,9 @@ class TrainingPanel(QWidget):
         self.use_checkpoint.clicked.connect(self.useCheckpointRequested)
         self.open_folder.clicked.connect(self.openRunFolderRequested)
         self.copy_command.clicked.connect(self._copy_command)
+        self.advanced_toggle.toggled.connect(self.set_advanced)
+        self.footage.pathEdited.connect(lambda text: self.edited.emit("raw_dir", text))
+        self.preset_group.idClicked.connect(lambda i: self.edited.emit("preset", PRESETS[i].key))
         for name in ("raw_dir", "dataset_dir", "run_dir"):
             getattr(self, name).pathEdited.connect(lambda text, n=name: self.edited.emit(n, text))
         self.vgg_file.pathEdited.connect(lambda text: self.edited.emit("vgg_weights", text))
@@ -511,6 +591,30 @@ class TrainingPanel(QWidget):
         self.fallback.toggled.connect(lambda on: self.edited.emit("perceptual_fallback", "l1" if on else "none"))
         self.smoothing.valueEdited.connect(self._smoothing)
         self.show_raw.toggled.connect(self._raw)
+
+    # -- modes ----------------------------------------------------------------------------------------------
+    @property
+    def advanced_open(self) -> bool:
+        return self.advanced_toggle.isChecked()
+
+    def set_advanced(self, on: bool) -> None:
+        """Show the Advanced fields; Start then uses them as they are (no preset)."""
+        if self.advanced_toggle.isChecked() != on:
+            self.advanced_toggle.setChecked(on)
+            return
+        self.advanced.setVisible(on)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self._show_buttons()
+
+    def _start(self) -> None:
+        (self.startRequested if self.advanced_open else self.simpleStartRequested).emit()
+
+    def save_state(self) -> QByteArray:
+        """The page's layout (the splitter), for the user's settings."""
+        return self.splitter.saveState()
+
+    def restore_state(self, state: QByteArray) -> None:
+        self.splitter.restoreState(state)
 
     # -- showing -------------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -542,10 +646,12 @@ class TrainingPanel(QWidget):
         s = self.model.setup
         widgets = [self.raw_dir, self.dataset_dir, self.run_dir, self.vgg_file, self.prep_size, self.prep_every,
                    self.prep_max_frames, self.batch_size, self.steps, self.checkpoint_every, self.sample_every,
-                   self.gpus, self.resolution, self.preset, self.fallback, self.lr_generator, self.lr_discriminator]
+                   self.gpus, self.resolution, self.preset, self.fallback, self.lr_generator, self.lr_discriminator,
+                   self.footage, self.preset_group]
         for widget in widgets:
             widget.blockSignals(True)
         self.raw_dir.set_path(s.raw_dir)
+        self.footage.set_path(s.raw_dir)
         self.dataset_dir.set_path(s.dataset_dir)
         self.run_dir.set_path(s.run_dir)
         self.vgg_file.set_path(s.vgg_weights)
@@ -560,12 +666,32 @@ class TrainingPanel(QWidget):
         self.resolution.setCurrentIndex(index)
         self._select_preset(s.config_path)
         self.fallback.setChecked(s.perceptual_fallback == "l1")
+        self.preset_buttons[preset(s.preset).key].setChecked(True)
         for widget in widgets:
             widget.blockSignals(False)
         self._show_command()
         self._show_losses_in_use()
         self._show_buttons()
         self._show_run_info()
+        self._show_simple()
+
+    def _show_simple(self) -> None:
+        """The presets' time estimates on this machine and where a simple run is saved."""
+        from core.paths import data_dir
+
+        env, s = self.model.environment, self.model.setup
+        vgg = env is not None and env.vgg_weights is not None
+        for item in PRESETS:
+            text = estimate_text(item, env.speed if env else None, vgg, env.device if env else "")
+            self.preset_estimates[item.key].setText(text[0].upper() + text[1:] + ".")
+        if s.raw_dir:
+            dataset, run = simple_folders(s.raw_dir, preset(s.preset), data_dir() / "training")
+            self.where.setText(f"The model and its samples are saved in {run.parent.name}/{run.name} under the "
+                               "app's data folder (Advanced ▸ Run folder shows where).")
+            self.where.setToolTip(f"Run folder: {run}\nPrepared footage: {dataset}")
+        else:
+            self.where.setText("Choose the footage folder, then Start: the faces are found and prepared first "
+                               "(a few seconds per clip), then training begins.")
 
     def _fill_presets(self) -> None:
         """The shipped run configs, then "Other file…" (once; the user's own files join when chosen)."""
@@ -602,21 +728,34 @@ class TrainingPanel(QWidget):
         busy = self.model.busy
         for box in self.setup_boxes:
             box.setEnabled(not busy)
+        for widget in (self.footage, *self.preset_buttons.values()):
+            widget.setEnabled(not busy)
         self._show_buttons()
         self._show_losses_in_use()  # the run's progress follows: `set_status` emits progressChanged
 
     def _show_buttons(self) -> None:
         model = self.model
         status = model.status
-        problem = model.start_problem()
-        self.start_button.setText("Resume" if model.resumable else "Start")
+        resumable = model.resumable
+        if self.advanced_open:
+            problem = model.start_problem()
+            self.start_button.setText("Resume" if resumable else "Start")
+            self.start_button.setToolTip(problem or ("Continue the run from its latest checkpoint" if resumable
+                                                     else "Start a new run with the Advanced settings"))
+        else:
+            problem = self._simple_problem()
+            if not self._simple_resumes():
+                self.start_button.setText("Start training")
+            elif model.run.step >= model.setup.steps:
+                self.start_button.setText(f"Train {preset(model.setup.preset).steps:,} more steps")
+            else:
+                self.start_button.setText("Resume training")
+            self.start_button.setToolTip(problem or "Prepare the footage (finished clips are reused), then train "
+                                                    "the chosen preset")
         self.start_button.setEnabled(not problem)
-        self.start_button.setToolTip(problem or ("Continue the run from its latest checkpoint" if model.resumable
-                                                 else "Start a new run in the run folder"))
         training = status in ("starting", "running")
         self.pause_button.setEnabled(training)
         self.stop_button.setEnabled(training or status == "paused")
-        resumable = model.resumable
         self.resolution.setEnabled(not resumable)
         self.preset.setEnabled(not resumable)
         locked = "A resumed run keeps the network of its checkpoint: choose an empty run folder for a new one"
@@ -626,6 +765,27 @@ class TrainingPanel(QWidget):
         self.open_folder.setEnabled(model.run.run_dir is not None or bool(model.setup.run_dir))
         self.prepare_button.setEnabled(not model.busy)
         self.cancel_prepare.setVisible(status == "preparing")
+
+    def _simple_problem(self) -> str:
+        """Why the simple Start cannot run now ("" when it can)."""
+        model = self.model
+        if model.busy:
+            return "Training or footage preparation is already running."
+        if not model.setup.raw_dir:
+            return "Choose the folder of videos or photos first (step 1)."
+        status = perceptual_status(model.environment, model.setup, model.run)
+        if status.level == "danger" and preset(model.setup.preset).config_path.name == "paper256.yaml":
+            return status.headline
+        return ""
+
+    def _simple_resumes(self) -> bool:
+        from core.paths import data_dir
+
+        s = self.model.setup
+        if not (self.model.resumable and s.raw_dir and s.run_dir):
+            return False
+        run = simple_folders(s.raw_dir, preset(s.preset), data_dir() / "training")[1]
+        return Path(s.run_dir).expanduser() == run
 
     def _show_progress(self) -> None:
         model, run = self.model, self.model.run
@@ -641,7 +801,7 @@ class TrainingPanel(QWidget):
             parts.append(f"{run.steps_per_s:.2f} steps/s")
             eta = model.eta_s
             if eta is not None:
-                parts.append(f"ETA {format_duration(eta)}")
+                parts.append(f"{format_duration(eta)} left")
         if run.device and status in ("starting", "running", "stopping"):
             parts.append(run.device)
         if run.holdout_l1 is not None:
@@ -652,56 +812,42 @@ class TrainingPanel(QWidget):
         self.message.setVisible(bool(run.message))
         if run.checkpoint is not None:
             step = f" · step {_n(run.checkpoint_step)}" if run.checkpoint_step is not None else ""
-            self.checkpoint_label.setText(f"{run.checkpoint.name}{step}")
+            self.checkpoint_label.setText(f"Checkpoint: {run.checkpoint.name}{step}")
             self.checkpoint_label.setToolTip(str(run.checkpoint))
         else:
             self.checkpoint_label.setText("No checkpoint yet: pause, stop or the checkpoint interval writes one.")
         if run.checkpoint != self._buttons_checkpoint:
             self._show_buttons()  # a step wrote the run's first checkpoint: Use this checkpoint, Resume
+        self._show_verdict()
+
+    def _show_verdict(self) -> None:
+        run = self.model.run
+        if not len(run.history):
+            self.verdict.setText("")
+            self.verdict.setVisible(False)
+            return
+        level, text = improvement_verdict(run.history)
+        self.verdict.setText(text)
+        self.verdict.setStyleSheet(f"color: {LEVEL_COLOURS.get(level, theme.TEXT)};")
+        self.verdict.setVisible(True)
 
     def _show_losses_in_use(self) -> None:
-        run, env, setup = self.model.run, self.model.environment, self.model.setup
-        if run.perceptual:
-            kind = run.perceptual
-        elif env is not None and env.vgg_weights is not None:
-            kind = "vgg19"
-        elif env is not None and setup.perceptual_fallback == "l1":
-            kind = "multiscale-l1"
-        else:
-            kind = None
-        if kind is None:
-            text = ("Losses: checking for the VGG19 weights…" if env is None
-                    else "Losses: not chosen: no VGG19 weights (see Setup ▸ Perceptual loss)")
-            colour = theme.WARNING if env is not None else theme.DIM
-        else:
-            text = f"Losses: {PERCEPTUAL_LABELS[kind]}"
-            colour = theme.WARNING if kind == "multiscale-l1" else theme.OK
-        self.losses_in_use.setText(text)
-        self.losses_in_use.setStyleSheet(f"color: {colour};")
+        status = perceptual_status(self.model.environment, self.model.setup, self.model.run)
+        colour = LEVEL_COLOURS[status.level]
+        for label, advice in ((self.losses_in_use, self.losses_advice), (self.vgg_status, self.vgg_advice)):
+            label.setText(status.headline)
+            label.setStyleSheet(f"color: {colour};")
+            advice.setText(status.advice)
+            advice.setVisible(bool(status.advice))
         if self.plot is not None:
-            self.plot.set_perceptual(kind)
+            self.plot.set_perceptual(status.kind)
 
     def _show_environment(self) -> None:
         env = self.model.environment
         if env is None:
-            self.vgg_status.setText("Looking for the VGG19 weights…")
-            self.vgg_status.setStyleSheet(f"color: {theme.DIM};")
             self.fallback.setEnabled(True)
             self.gpu_info.setText("For a machine with several GPUs, this is the same run started with torchrun:")
         else:
-            if env.vgg_error:
-                self.vgg_status.setText(env.vgg_error)
-                colour = theme.DANGER
-            elif env.vgg_weights is not None:
-                self.vgg_status.setText(f"VGG19 weights found: the paper's perceptual and local losses are used.\n"
-                                        f"{env.vgg_weights}")
-                colour = theme.OK
-            else:
-                self.vgg_status.setText("VGG19 weights not found (looked in "
-                                        f"{', '.join(env.looked_in)}): tick the fallback to train without them, "
-                                        "or give the weight file.")
-                colour = theme.WARNING
-            self.vgg_status.setStyleSheet(f"color: {colour};")
             self.fallback.setEnabled(env.vgg_weights is None)
             self.fallback.setToolTip("Only used when the VGG19 weights are absent" if env.vgg_weights is not None
                                      else self.fallback.toolTip())
@@ -713,6 +859,7 @@ class TrainingPanel(QWidget):
                                       "same run is started with this command (not launched by the panel):")
         self._show_losses_in_use()
         self._show_buttons()
+        self._show_simple()
 
     def _show_run(self) -> None:
         """A run folder was read: the curves, sample and progress follow (`curvesChanged`, ...)."""
@@ -752,7 +899,9 @@ class TrainingPanel(QWidget):
                 self.prepare_progress.setValue(done)
             else:
                 self.prepare_progress.setRange(0, 0)
-            self.prepare_report.setText(f"Clip {done} of {total}: {message}" if total else message)
+            text = f"Clip {done} of {total}: {message}" if total else message
+            self.prepare_report.setText(text)
+            self.footage_hint.setText(f"Preparing the footage: {text}")
         elif report is not None:
             lines = [f"{count_noun(report.clips, 'clip')}, {count_noun(report.frames, 'frame')} "
                      f"({report.new_clips} new, {report.reused_clips} done earlier) in "
@@ -763,6 +912,7 @@ class TrainingPanel(QWidget):
                 if len(report.skipped) > 8:
                     lines.append(f"… and {len(report.skipped) - 8} more (see the dataset's manifest.json)")
             self.prepare_report.setText("\n".join(lines))
+            self.footage_hint.setText("Footage ready: " + "\n".join(lines))
         else:
             self.prepare_report.setText("Prepare turns the footage folder into the dataset folder: aligned face "
                                         "crops and landmarks. Clips without a face are skipped and listed here.")
@@ -784,11 +934,12 @@ class TrainingPanel(QWidget):
         run = self.model.run
         self.sample.set_image(run.sample)
         every = self.model.setup.sample_every
-        self.sample.set_empty_text(f"The first sample grid appears at step {every}." if every
-                                   else "Sampling is off (Setup ▸ Sample every).")
+        self.sample.set_empty_text(f"The first sample grid appears at step {every}: each row is a portrait, the "
+                                   "driving landmarks, the result and what it should look like." if every
+                                   else "Sampling is off (Advanced ▸ Sample every).")
         if run.sample is not None and run.sample_step is not None:
-            self.sample_caption.setText(f"Step {_n(run.sample_step)}: each row is source | driving landmarks | "
-                                        "result | ground truth")
+            self.sample_caption.setText(f"Step {_n(run.sample_step)}: compare the result with the ground truth — "
+                                        "the closer, the better the model")
         else:
             self.sample_caption.setText(f"Updates every {every} steps." if every else "")
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QScrollArea,
     QSlider,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -20,39 +21,64 @@ from gui import theme
 
 
 class SliderField(QWidget):
-    """A 0..1 slider with a numeric field beside it; `valueEdited` fires for user changes only."""
+    """A slider with a numeric field beside it; `valueEdited` fires for user changes only.
+
+    `percent` shows the value as a percentage (0.35 reads "35 %"); `ends` names what the two ends of
+    the slider mean, in small print under it ("portrait", "driver")."""
 
     valueEdited = Signal(float)
 
-    def __init__(self, minimum: float = 0.0, maximum: float = 1.0, step: float = 0.01, parent: QWidget | None = None) -> None:
+    def __init__(self, minimum: float = 0.0, maximum: float = 1.0, step: float = 0.01, parent: QWidget | None = None,
+                 percent: bool = False, ends: tuple[str, str] | None = None) -> None:
         super().__init__(parent)
         self._min, self._max, self._step = minimum, maximum, step
+        self._shown = 100.0 if percent else 1.0  # field units per value unit
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, round((maximum - minimum) / step))
         self.slider.setPageStep(max(1, self.slider.maximum() // 10))
         self.field = QDoubleSpinBox()
-        self.field.setRange(minimum, maximum)
-        self.field.setSingleStep(step * 5)
-        self.field.setDecimals(2)
+        self.field.setRange(minimum * self._shown, maximum * self._shown)
+        self.field.setSingleStep(step * 5 * self._shown)
+        self.field.setDecimals(0 if percent else 2)
+        if percent:
+            self.field.setSuffix(" %")
         self.field.setKeyboardTracking(False)
-        self.field.setFixedWidth(64)
+        self.field.setFixedWidth(70 if percent else 64)
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight)
-        layout = QHBoxLayout(self)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(8)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.field)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.field)
+        layout.setSpacing(0)
+        layout.addLayout(row)
+        self.ends: tuple[QLabel, QLabel] | None = None
+        if ends is not None:
+            self.slider.setMinimumWidth(140)  # room for both ends: a narrow form puts the label above instead
+            left, right = QLabel(ends[0]), QLabel(ends[1])
+            hints = QHBoxLayout()
+            hints.setContentsMargins(0, 0, self.field.width() + 8, 0)
+            for label, align in ((left, Qt.AlignmentFlag.AlignLeft), (right, Qt.AlignmentFlag.AlignRight)):
+                label.setObjectName("Hint")
+                font = label.font()
+                font.setPointSizeF(font.pointSizeF() * 0.85)
+                label.setFont(font)
+                hints.addWidget(label, 1, align)
+            layout.addLayout(hints)
+            self.ends = (left, right)
         self.slider.valueChanged.connect(self._from_slider)
         self.field.valueChanged.connect(self._from_field)
 
     def value(self) -> float:
-        return self.field.value()
+        return round(self.field.value() / self._shown, 6)
 
     def set_value(self, value: float) -> None:
         """Show `value` without announcing it (model -> view)."""
         for widget in (self.slider, self.field):
             widget.blockSignals(True)
-        self.field.setValue(value)
+        self.field.setValue(value * self._shown)
         self.slider.setValue(round((value - self._min) / self._step))
         for widget in (self.slider, self.field):
             widget.blockSignals(False)
@@ -65,19 +91,22 @@ class SliderField(QWidget):
     def _from_slider(self, position: int) -> None:
         value = round(self._min + position * self._step, 6)
         self.field.blockSignals(True)
-        self.field.setValue(value)
+        self.field.setValue(value * self._shown)
         self.field.blockSignals(False)
         self.valueEdited.emit(value)
 
-    def _from_field(self, value: float) -> None:
+    def _from_field(self, shown: float) -> None:
+        value = round(shown / self._shown, 6)
         self.slider.blockSignals(True)
         self.slider.setValue(round((value - self._min) / self._step))
         self.slider.blockSignals(False)
-        self.valueEdited.emit(round(value, 6))
+        self.valueEdited.emit(value)
 
 
 class Badge(QLabel):
-    """A rounded, coloured label: the loaded model at a glance."""
+    """A rounded, coloured label: the loaded model at a glance; `clicked` when pressed."""
+
+    clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +124,11 @@ class Badge(QLabel):
             f"QLabel {{ background: {colour}; color: {text_colour}; border-radius: 9px; padding: 2px 10px; "
             "font-weight: 600; }"
         )
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(event)
 
 
 def wrap(layout: QLayout) -> QWidget:

