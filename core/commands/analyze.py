@@ -13,9 +13,13 @@ import argparse
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli import CommandResult, drive, fail
 from core.progress import ProgressStream, T
+
+if TYPE_CHECKING:
+    from core.faces.analysis import VideoAnalysis
 
 HELP = "find the face and its 68 landmarks in a photo or every frame of a video; save them as .npz"
 log = logging.getLogger("reenact.analyze")
@@ -110,7 +114,8 @@ def run(args: argparse.Namespace) -> CommandResult:
     }
     share = 100.0 * analysis.frames_with_face / max(1, analysis.frame_count)
     text = (
-        f"{source.name}: face in {analysis.frames_with_face}/{analysis.frame_count} frames ({share:.1f}%), "
+        f"{source.name}: face in {analysis.frames_with_face}/{analysis.frame_count} frames ({share:.1f}%"
+        f"{_filled(analysis)}), "
         f"{data['frames_per_s']} frames/s with {analysis.backend}{' (cached)' if from_cache else ''}; "
         f"wrote {output}"
     )
@@ -132,6 +137,11 @@ def _kind(path: Path, image_suffixes: tuple[str, ...], video_suffixes: tuple[str
     except InputError:
         return "video"  # the video reader gives the clearer message if it is neither
     return "image"
+
+
+def _filled(analysis: VideoAnalysis) -> str:
+    filled = int(analysis.filled.sum())
+    return f", {filled} filled in between detections" if filled else ""
 
 
 def _check_video(source: Path) -> None:

@@ -23,10 +23,16 @@ import numpy as np
 from core.atomic import atomic_path
 from core.errors import InputError, NoFaceError, OutputError
 from core.faces import analysis_cache
-from core.faces.landmarks import MIN_DETECTABLE_FACE, LandmarkDetector, detect_faces, pick_face
+from core.faces.landmarks import (
+    MIN_SEARCHED_FACE,
+    LandmarkDetector,
+    detect_faces,
+    pick_face,
+    searched_face_px,
+)
 from core.faces.pose import estimate_pose
 from core.faces.smoothing import DEFAULT_AMOUNT, smooth_landmarks
-from core.faces.tracking import FaceTracker
+from core.faces.tracking import FaceTracker, fill_gaps
 from core.progress import CancelToken, Progress, ProgressStream
 from core.video import check_video_input, open_reader, sequence_rate
 
@@ -34,10 +40,11 @@ log = logging.getLogger(__name__)
 
 #: Bump when the analysis itself changes, so old cache entries are not reused.
 #: 2: frames numbered by `core.video.VideoReader` (damaged files), per-frame timestamps stored.
-ANALYSIS_VERSION = 2
+#: 3: slow searches for small and turned faces, short gaps filled in (``filled``).
+ANALYSIS_VERSION = 3
 _FORMAT = "reenact-studio/face-analysis"
-_ARRAYS = ("landmarks_raw", "has_face", "boxes", "angles", "scores", "bad_frames", "timestamps")
-_PER_FRAME = ("has_face", "boxes", "angles", "scores", "timestamps")
+_ARRAYS = ("landmarks_raw", "has_face", "boxes", "angles", "scores", "bad_frames", "timestamps", "filled")
+_PER_FRAME = ("has_face", "boxes", "angles", "scores", "timestamps", "filled")
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,9 @@ class VideoAnalysis:
     ``has_face`` False and hold the last good landmarks (the first good ones before any face was
     seen). `bad_frames` are the reader's bad frames (damaged, or missing from the decoder's output);
     `dropped_frames` counts frames the container's header announced beyond those the file holds.
-    `timestamps` are the frames' presentation times (variable frame rates included).
+    `timestamps` are the frames' presentation times (variable frame rates included). `filled` marks
+    frames the detector missed inside a short gap of the same face, whose landmarks and boxes were
+    interpolated (`core.faces.tracking.fill_gaps`); they count as frames with a face.
     """
 
     landmarks_raw: np.ndarray  # (T, 68, 2) float32
@@ -63,8 +72,11 @@ class VideoAnalysis:
     dropped_frames: int = 0
     source: str = ""
     timestamps: np.ndarray | None = None  # (T,) float64 seconds; None: frame index / fps
+    filled: np.ndarray | None = None  # (T,) bool; None: no frame filled in
 
     def __post_init__(self) -> None:
+        if self.filled is None:
+            object.__setattr__(self, "filled", np.zeros(len(self.landmarks_raw), bool))
         if self.timestamps is None:
             rate = self.fps if self.fps > 0 else 1.0
             object.__setattr__(self, "timestamps", np.arange(len(self.landmarks_raw)) / rate)
@@ -86,6 +98,7 @@ class VideoAnalysis:
         return {
             "frames": self.frame_count,
             "frames_with_face": self.frames_with_face,
+            "filled_frames": int(self.filled.sum()),
             "bad_frames": len(self.bad_frames),
             "dropped_frames": self.dropped_frames,
             "fps": self.fps,
@@ -147,6 +160,7 @@ class VideoAnalysis:
             dropped_frames=int(meta.get("dropped_frames", 0)),
             source=str(meta.get("source", "")),
             timestamps=arrays["timestamps"].astype(np.float64),
+            filled=arrays["filled"].astype(bool),
         )
 
 
@@ -158,6 +172,8 @@ class TrackingSettings:
     detect_max_side: int = 480
     roi_face_px: int = 110
     grace_checks: int = 2
+    min_face_px: int = MIN_SEARCHED_FACE  # the slow search enlarges frames for faces this small
+    max_gap: int = 6  # frames without a face filled in between two of the same face
 
 
 def cache_file_for(
@@ -212,6 +228,7 @@ def analyze_video(
         detect_max_side=settings.detect_max_side,
         roi_face_px=settings.roi_face_px,
         grace_checks=settings.grace_checks,
+        min_face_px=settings.min_face_px,
     )
     with open_reader(path, fps=fps) as reader:
         total = reader.frame_count
@@ -249,9 +266,13 @@ def analyze_video(
     if found == 0:
         what = "every frame is damaged" if len(bad) == total else f"none of its {total} frames has a face"
         raise NoFaceError(
-            f"no face found in {path.name} ({what}): use a video where the face is at least "
-            f"{MIN_DETECTABLE_FACE} px wide and seen from the front"
+            f"no face found in {path.name} ({what}; searched for faces down to {tracker.smallest_face_px} px "
+            "wide, turned ones included): use a video where the face is larger, clearly lit and not hidden"
         )
+    filled = fill_gaps(landmarks, boxes, settings.max_gap, set(bad))
+    if filled.any():
+        log.info("%s: %d frame(s) without a detected face filled in between frames of the same face",
+                 path.name, int(filled.sum()))
     has_face = np.array([lm is not None for lm in landmarks])
     analysis = VideoAnalysis(
         landmarks_raw=_hold(landmarks, (68, 2)),
@@ -266,6 +287,7 @@ def analyze_video(
         dropped_frames=max(0, declared - total),
         source=path.name,
         timestamps=timestamps,
+        filled=filled,
     )
     pose = estimate_pose(analysis.landmarks_raw, analysis.frame_size)
     analysis = replace(analysis, angles=np.nan_to_num(pose.angles).astype(np.float32))
@@ -297,7 +319,7 @@ def analyze_image(
         rgb, name = as_rgb(image), "the image"
     else:
         rgb, name = read_image(image), Path(image).name
-    face = pick_face(detect_faces(rgb, detector), face_index, name)
+    face = pick_face(detect_faces(rgb, detector), face_index, name, searched_face_px(rgb.shape))
     h, w = rgb.shape[:2]
     pose = estimate_pose(face.landmarks, (w, h))
     return VideoAnalysis(

@@ -8,6 +8,7 @@ asked for, so that importing this module stays cheap for the GUI.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -23,8 +24,16 @@ BACKENDS = ("auto", "dlib", "face-alignment")
 #: downscaled copy (dlib holds the GIL while it runs: a 24 MP photo would freeze the UI for seconds).
 DETECT_MAX_SIDE = 960
 
+#: Longest side of a photo's copy handed to the slower search for turned faces (dlib's CNN: about
+#: half a second at this size on one core), run only when nothing else found a face.
+TURNED_PHOTO_SIDE = 480
+
 #: The smallest face width (pixels, in the image given to the detector) the HOG detector finds.
-MIN_DETECTABLE_FACE = 80
+DETECTOR_FACE_PX = 80
+
+#: The smallest face (pixels, in the user's image) searched for when the first pass finds nothing: the
+#: image is enlarged for detection until such a face is detector-sized (within a size budget).
+MIN_SEARCHED_FACE = 40
 
 
 class BackendUnavailableError(UserError):
@@ -62,7 +71,9 @@ class LandmarkDetector(Protocol):
     `detect` finds every face (largest box first); `refine` predicts the landmarks of the face inside
     a given box (tracking in videos). Both take an RGB HxWx3 uint8 image; a backend with
     ``wants_gray = True`` also takes HxW grayscale and is faster with it. `key` names the backend and
-    every model setting that changes its results (part of analysis cache keys).
+    every model setting that changes its results (part of analysis cache keys). A backend may also
+    offer ``detect_turned(image)``, a slower search for faces `detect` misses (turned, partly hidden),
+    which `core.faces.search` runs only when `detect` finds nothing.
     """
 
     name: str
@@ -140,19 +151,23 @@ def detect_faces(
     detector: LandmarkDetector,
     max_side: int = DETECT_MAX_SIDE,
     refine: bool = True,
+    turned: bool = True,
 ) -> list[Face]:
     """Every face in `image` (RGB, or gray for gray-wanting backends), largest first, in its pixels.
 
     Detection runs on a copy whose longest side is at most `max_side`; with no face found, it tries
-    once more at twice that resolution (small faces in large photos, or small photos), never above
-    ``2 * max_side``. With `refine`, landmarks are then re-predicted at full resolution from the
-    mapped-back box (cheap for dlib; sharper for every backend). Other layouts and dtypes (RGBA,
-    16-bit, float) are converted first (`core.faces.image_io.as_rgb`).
+    once more at twice that resolution (small faces: down to `MIN_SEARCHED_FACE` px in photos up to
+    `max_side`, see `searched_face_px`), never above ``2 * max_side``; with still none and `turned`,
+    the detector's slower search for turned faces runs (`core.faces.search.detect_turned`). With
+    `refine`, landmarks are then re-predicted at full resolution from the mapped-back box (cheap for
+    dlib; sharper for every backend). Other layouts and dtypes (RGBA, 16-bit, float) are converted
+    first (`core.faces.image_io.as_rgb`).
     """
     if image.dtype != np.uint8 or (image.ndim == 3 and image.shape[2] != 3):
         from core.faces.image_io import as_rgb
 
         image = as_rgb(image)
+    colour = image  # the turned-face search (a CNN) sees colour
     if detector.wants_gray:
         image = to_gray(image)
     h, w = image.shape[:2]
@@ -160,13 +175,27 @@ def detect_faces(
     factor = min(1.0, max_side / longest)
     faces = _detect_scaled(image, detector, factor)
     if not faces:
-        retry = min(2.0 * factor, 2.0 * max_side / longest)
+        retry = _retry_factor(longest, max_side)
         if retry > factor * 1.2:
             faces = _detect_scaled(image, detector, retry)
             factor = retry
+    if not faces and turned:
+        from core.faces.search import detect_turned
+
+        faces = detect_turned(colour, detector, max_side=TURNED_PHOTO_SIDE)
+        factor = min(1.0, TURNED_PHOTO_SIDE / longest)  # the scale it searched at
     if refine and factor != 1.0:
         faces = [Face(f.box, f.score, detector.refine(image, f.box).astype(np.float32)) for f in faces]
     return sort_faces(faces)
+
+
+def _retry_factor(longest: int, max_side: int) -> float:
+    return 2.0 * min(1.0, max_side / longest)
+
+
+def searched_face_px(shape: tuple[int, ...], max_side: int = DETECT_MAX_SIDE) -> int:
+    """The smallest face width (px) `detect_faces` looks for in an image of `shape`."""
+    return math.ceil(DETECTOR_FACE_PX / _retry_factor(max(shape[:2]), max_side))
 
 
 def _detect_scaled(image: np.ndarray, detector: LandmarkDetector, factor: float) -> list[Face]:
@@ -179,13 +208,17 @@ def sort_faces(faces: list[Face]) -> list[Face]:
     return sorted(faces, key=lambda f: f.area, reverse=True)
 
 
-def pick_face(faces: list[Face], index: int = 0, source_name: str = "") -> Face:
-    """The face at `index` (0 = largest); `NoFaceError` with what to do when there is none or too few."""
+def pick_face(
+    faces: list[Face], index: int = 0, source_name: str = "", searched_px: int | None = None
+) -> Face:
+    """The face at `index` (0 = largest); `NoFaceError` with what to do when there is none or too few.
+    `searched_px`: the smallest face searched for (`searched_face_px`), said in the message."""
     where = f" in {source_name}" if source_name else ""
     if not faces:
+        size = searched_px or MIN_SEARCHED_FACE
         raise NoFaceError(
-            f"no face found{where}: try a photo where the face is at least {MIN_DETECTABLE_FACE} px wide, "
-            "seen from the front and well lit"
+            f"no face found{where} (searched for faces down to {size} px wide, turned ones included): "
+            f"try a photo where the face is larger than {size} px, clearly lit and not hidden"
         )
     if index < 0 or index >= len(faces):
         count = f"{len(faces)} face" + ("s" if len(faces) != 1 else "")

@@ -14,8 +14,12 @@ changes abruptly (a cut) or the face leaves the frame, the face is searched for 
 looks in a small region around the face, scaled so the face is about `roi_face_px` wide (cheap, and
 finds faces smaller than the downscaled full frame allows), then in the whole frame downscaled to
 `detect_max_side`. A check that finds nothing is tolerated `grace_checks` times (profile views the
-detector misses while the landmarks still hold; checks then come every `retry_every` frames), then
-the face is lost; a lost face is searched for every frame, near where it was first, then everywhere.
+detector misses while the landmarks still hold; checks then come every `retry_every` frames); before
+the face is given up, the detector's slower search for turned faces looks around it (dlib's CNN:
+`core.faces.search.detect_turned`). A lost face is searched for every frame, near where it was first,
+then everywhere; when that finds nothing, the slow searches (the frame enlarged for faces down to
+`min_face_px`, then turned faces) run too, spaced out by a `SearchSchedule` while no face shows.
+`fill_gaps` then fills short gaps between frames of the same face.
 """
 
 from __future__ import annotations
@@ -24,7 +28,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.faces.landmarks import Face, LandmarkDetector, box_iou, resize
+from core.faces.landmarks import DETECTOR_FACE_PX, MIN_SEARCHED_FACE, Face, LandmarkDetector, box_iou, resize
+from core.faces.search import (
+    BLANK_STD,
+    SearchSchedule,
+    can_detect_turned,
+    detect_turned,
+    detect_upsampled,
+    is_blank,
+    smallest_face_searched,
+)
 
 #: Eyes and nose: the landmarks that carry the box from frame to frame (they move little with speech).
 TRACK_INDICES = np.arange(27, 48)
@@ -54,7 +67,8 @@ class FaceTracker:
     """Stateful: call `update(image)` with each frame in order; it returns the tracked `Face` or None.
 
     `face_index` picks which face to follow when it is first found (0 = the largest); after a loss
-    the face nearest to where it was is preferred.
+    the face nearest to where it was is preferred. `min_face_px` is the smallest face the slow search
+    enlarges frames for (0: no enlarging); `turned` allows the detector's turned-face search.
     """
 
     def __init__(
@@ -66,6 +80,8 @@ class FaceTracker:
         roi_face_px: int = 110,
         grace_checks: int = 2,
         retry_every: int = 2,
+        min_face_px: int = MIN_SEARCHED_FACE,
+        turned: bool = True,
     ):
         self.detector = detector
         self.face_index = face_index
@@ -74,13 +90,30 @@ class FaceTracker:
         self.roi_face_px = roi_face_px
         self.grace_checks = grace_checks
         self.retry_every = max(1, retry_every)
+        self.min_face_px = min_face_px
+        self.turned = turned and can_detect_turned(detector)
         self._track: _Track | None = None
         self._last_box: np.ndarray | None = None
+        self._schedule = SearchSchedule()
+        self._frame = -1
+        self._shape: tuple[int, ...] = ()
         self.detections = 0  # full or region detections run, for profiling
+        self.slow_searches = 0  # enlarged or turned-face searches of a frame without a face
+        self.turned_rescues = 0  # losses avoided by the turned-face search around the face
         self.most_faces = 0  # the most faces one full-frame detection found (for messages)
+
+    @property
+    def smallest_face_px(self) -> int:
+        """The smallest face (px) searched for in the frames seen so far (for messages)."""
+        if not self._shape:
+            return self.min_face_px or DETECTOR_FACE_PX
+        fast = int(np.ceil(DETECTOR_FACE_PX / min(1.0, self.detect_max_side / max(self._shape[:2]))))
+        return min(fast, smallest_face_searched(self._shape, self.min_face_px)) if self.min_face_px else fast
 
     def update(self, image: np.ndarray) -> Face | None:
         """The followed face in this frame (landmarks at full resolution), or None when it is not there."""
+        self._frame += 1
+        self._shape = image.shape
         track = self._track
         if track is None:
             return self._acquire(image)
@@ -100,6 +133,10 @@ class FaceTracker:
                 return self._start(image, found)
             track.misses += 1
             if drift or track.misses > self.grace_checks:
+                rescued = self._detect_near(image, previous, turned=True) if self.turned else None
+                if rescued is not None:
+                    self.turned_rescues += 1
+                    return self._start(image, rescued)
                 self._lose()
                 return None
             track.since_check, track.next_check = 0, self.retry_every
@@ -113,15 +150,38 @@ class FaceTracker:
         if self._last_box is not None:
             found = self._detect_near(image, self._last_box)
         if found is None:
-            faces = self._detect_full(image)
-            if faces:
-                if self._last_box is not None:
-                    found = max(faces, key=lambda f: box_iou(f.box, self._last_box))
-                    if box_iou(found.box, self._last_box) < 0.1:
-                        found = faces[min(self.face_index, len(faces) - 1)]
-                elif self.face_index < len(faces):
-                    found = faces[self.face_index]
-        return None if found is None else self._start(image, found)
+            found = self._choose(self._detect_full(image))
+        if found is None and self._schedule.due(self._frame) and not is_blank(image):
+            found = self._choose(self._search_slowly(image))
+            if found is None:
+                self._schedule.failed(self._frame)
+        if found is None:
+            return None
+        self._schedule.reset()
+        return self._start(image, found)
+
+    def _choose(self, faces: list[Face]) -> Face | None:
+        """The face to follow among `faces`: the one nearest the lost face, else the `face_index`-th."""
+        if not faces:
+            return None
+        if self._last_box is not None:
+            found = max(faces, key=lambda f: box_iou(f.box, self._last_box))
+            if box_iou(found.box, self._last_box) >= 0.1:
+                return found
+            return faces[min(self.face_index, len(faces) - 1)]
+        return faces[self.face_index] if self.face_index < len(faces) else None
+
+    def _search_slowly(self, image: np.ndarray) -> list[Face]:
+        """The frame enlarged for small faces, then the turned-face search (see `core.faces.search`)."""
+        self.slow_searches += 1
+        faces: list[Face] = []
+        if self.min_face_px:
+            factor = min(1.0, self.detect_max_side / max(image.shape[:2]))
+            faces = detect_upsampled(image, self.detector, factor, self.min_face_px, tile=self.detect_max_side)
+        if not faces and self.turned:
+            faces = detect_turned(image, self.detector)
+        self.most_faces = max(self.most_faces, len(faces))
+        return faces
 
     def _check(self, image: np.ndarray, box: np.ndarray) -> Face | None:
         found = self._detect_near(image, box)
@@ -159,8 +219,9 @@ class FaceTracker:
         self.most_faces = max(self.most_faces, len(faces))
         return faces
 
-    def _detect_near(self, image: np.ndarray, box: np.ndarray) -> Face | None:
-        """Detect in a square region twice the box's size around it, scaled to a detector-friendly size."""
+    def _detect_near(self, image: np.ndarray, box: np.ndarray, turned: bool = False) -> Face | None:
+        """Detect in a square region twice the box's size around it, scaled to a detector-friendly size
+        (with `turned`, by the turned-face search)."""
         self.detections += 1
         h, w = image.shape[:2]
         side = max(box[2] - box[0], box[3] - box[1], 1.0)
@@ -171,7 +232,8 @@ class FaceTracker:
             return None
         factor = min(2.5, self.roi_face_px / side)
         region = resize(image[y0:y1, x0:x1], factor)
-        faces = [f.scaled(1.0 / factor, (x0, y0)) for f in self.detector.detect(region)]
+        found = detect_turned(region, self.detector, max_side=max(region.shape)) if turned else self.detector.detect(region)
+        faces = [f.scaled(1.0 / factor, (x0, y0)) for f in found]
         if not faces:
             return None
         best = max(faces, key=lambda f: box_iou(f.box, box))
@@ -210,8 +272,43 @@ class FaceTracker:
 
     @staticmethod
     def _cut(previous: np.ndarray | None, patch: np.ndarray | None) -> bool:
-        """The box's content changed abruptly (mean change over 40 grey levels after matching brightness)."""
+        """The box's content changed abruptly (mean change over 40 grey levels after matching brightness),
+        or went flat (something in front of the face, a black frame: nothing there to follow)."""
         if previous is None or patch is None:
             return patch is None
+        if float(patch.std()) < BLANK_STD:
+            return True
         diff = (patch - patch.mean()) - (previous - previous.mean())
         return bool(np.abs(diff).mean() > 40.0)
+
+
+def fill_gaps(
+    landmarks: list[np.ndarray | None],
+    boxes: list[np.ndarray | None],
+    max_gap: int,
+    damaged: frozenset[int] | set[int] = frozenset(),
+) -> np.ndarray:
+    """Fill short runs of frames without a face (at most `max_gap` frames) between two frames of the
+    same face, in place, by linear interpolation of the landmarks and boxes; return which were filled.
+
+    "The same face" means boxes overlapping by more than 0.3 IoU on both sides of the gap, so a cut to
+    another shot or person is never bridged; gaps holding a damaged frame are left as they are.
+    """
+    filled = np.zeros(len(landmarks), bool)
+    last = None
+    for index, current in enumerate(landmarks):
+        if current is None:
+            continue
+        if (
+            last is not None
+            and 1 < index - last <= max_gap + 1
+            and box_iou(boxes[last], boxes[index]) > 0.3
+            and not any(j in damaged for j in range(last + 1, index))
+        ):
+            for j in range(last + 1, index):
+                weight = (j - last) / (index - last)
+                landmarks[j] = ((1 - weight) * landmarks[last] + weight * current).astype(np.float32)
+                boxes[j] = ((1 - weight) * boxes[last] + weight * boxes[index]).astype(np.float32)
+                filled[j] = True
+        last = index
+    return filled

@@ -146,7 +146,7 @@ def test_no_face_gives_an_actionable_message(dlib_detector: LandmarkDetector) ->
     faces = detect_faces(coffee(), dlib_detector)
     assert faces == []
     with pytest.raises(
-        NoFaceError, match=r"no face found in coffee\.png: try a photo where the face is at least 80 px"
+        NoFaceError, match=r"no face found in coffee\.png \(searched for faces down to 40 px wide"
     ):
         pick_face(faces, 0, "coffee.png")
 
