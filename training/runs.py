@@ -40,6 +40,7 @@ TRAIN_OVERRIDES = {
     "lr_discriminator": "--lr-discriminator",
     "checkpoint_every": "--checkpoint-every",
     "sample_every": "--sample-every",
+    "perceptual": "--perceptual",
     "perceptual_fallback": "--perceptual-fallback",
     "vgg_weights": "--vgg-weights",
     "seed": "--seed",
@@ -85,6 +86,7 @@ class RunRequest:
     lr_discriminator: float | None = None
     checkpoint_every: int | None = None
     sample_every: int | None = None
+    perceptual: str | None = None  # "vgg19" | "multiscale-l1"
     perceptual_fallback: str | None = None  # "none" | "l1"
     vgg_weights: str | None = None
     seed: int | None = None

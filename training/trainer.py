@@ -92,6 +92,7 @@ class TrainResult:
     checkpoint: Path | None
     stopped: bool  # ended by a stop request before `steps`
     perceptual: str
+    vgg: str | None = None  # which VGG19 gave the perceptual losses, in words (None: the L1 fallback)
     history: list[dict[str, float]] = field(default_factory=list)  # logged records of this session
 
 
@@ -192,6 +193,14 @@ class Trainer:
         self.memory_format = torch.channels_last if (train_config.channels_last and cuda) else None
 
         self.generator = Generator(model_config).to(self.device)
+        if train_config.mask_bias is not None:  # a new run's start; `load` replaces it when resuming
+            if not model_config.warp_source:
+                raise ConfigError("train.mask_bias sets the blend mask of model.warp_source, which is off: "
+                                  "remove mask_bias or turn warp_source on")
+            self.generator.fusion.set_mask_bias(train_config.mask_bias)
+        if train_config.mask_penalty > 0 and not model_config.warp_source:
+            raise ConfigError("train.mask_penalty weighs the blend mask of model.warp_source, which is off: "
+                              "set mask_penalty to 0 or turn warp_source on")
         self.d_landmark = landmark_discriminator(model_config).to(self.device)
         self.d_identity = identity_discriminator(model_config).to(self.device)
         if self.memory_format is not None:
@@ -221,6 +230,11 @@ class Trainer:
     @property
     def perceptual_kind(self) -> str:
         return self.perceptual.kind
+
+    @property
+    def vgg_description(self) -> str | None:
+        """Which VGG19 weights the perceptual losses use, in words; None with the L1 fallback."""
+        return self.perceptual.description
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
@@ -254,14 +268,18 @@ class Trainer:
                 fake_identity = self.d_identity(torch.cat([out.image, data.source.to(out.image.dtype)], 1))
                 adv_landmark = generator_adversarial_loss(fake_landmark, cfg.gan_mode)
                 adv_identity = generator_adversarial_loss(fake_identity, cfg.gan_mode)
-                l1, perceptual = content_loss(out.image, data.driving, self.perceptual, cfg.content_l1)
+                weights = data.sample_weights(cfg.warped_weight)
+                l1, perceptual = content_loss(out.image, data.driving, self.perceptual, cfg.content_l1, weights)
                 targets = local_targets(data.driving, data.driving_landmarks, self.model_config.local_size)
-                local = local_loss(out.local_images, targets.to(out.local_images.dtype), self.perceptual)
+                local = local_loss(out.local_images, targets.to(out.local_images.dtype), self.perceptual, weights)
                 total = (
                     cfg.lambda_gan * (adv_landmark + adv_identity)
                     + cfg.lambda_content * (l1 + perceptual)
                     + cfg.lambda_local * local
                 )
+                mask_mean = out.mask.float().mean() if out.mask is not None else None
+                if mask_mean is not None and cfg.mask_penalty > 0:
+                    total = total + cfg.mask_penalty * mask_mean
                 matching = None
                 if cfg.feature_matching > 0:
                     with torch.no_grad():
@@ -288,6 +306,8 @@ class Trainer:
         }
         if matching is not None:
             losses["g_feature_matching"] = matching
+        if mask_mean is not None:
+            losses["mask_mean"] = mask_mean  # how much of the output is the warped source (not a loss)
         return {k: float(v.detach()) for k, v in losses.items()}
 
     def discriminator_step(self, batch: PairBatch) -> dict[str, float]:
@@ -358,8 +378,7 @@ class Trainer:
         try:
             results = []
             for start in range(0, len(batch), chunk):
-                part = self._on_device(PairBatch(*(t[start:start + chunk] for t in (
-                    batch.source, batch.source_landmarks, batch.driving, batch.driving_landmarks))))
+                part = self._on_device(batch.slice(start, start + chunk))
                 with self._autocast():
                     image = self.generator(part.source, part.source_landmarks, part.driving_landmarks).image
                 results.append(image.float().cpu())
@@ -393,6 +412,7 @@ class Trainer:
             "samples_seen": self.samples_seen,
             "train_config": self.config.to_dict(),
             "perceptual": self.perceptual_kind,
+            "vgg": self.vgg_description,
             "rng": _rng_state(),
             "scalers": {
                 "generator": self.scaler_generator.state_dict(),
@@ -406,6 +426,7 @@ class Trainer:
         meta = {
             "perceptual": self.perceptual_kind,
             "perceptual_note": PERCEPTUAL_NOTES[self.perceptual_kind],
+            "vgg": self.vgg_description,
             "torch": str(torch.__version__),
             "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "step": self.step,  # shown by the app beside the model's name
@@ -545,6 +566,7 @@ class Trainer:
                 "time": _now(),
                 "perceptual": self.perceptual_kind,
                 "perceptual_note": PERCEPTUAL_NOTES[self.perceptual_kind],
+                "vgg": self.vgg_description,
                 "device": describe(self.device),
                 "world_size": ctx.world_size,
                 "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off",
@@ -552,7 +574,8 @@ class Trainer:
                 "train": cfg.to_dict(),
                 **(log_extra or {}),
             })
-            log.info("training with %s", PERCEPTUAL_NOTES[self.perceptual_kind])
+            log.info("training with %s%s", PERCEPTUAL_NOTES[self.perceptual_kind],
+                     f": {self.vgg_description}" if self.vgg_description else "")
             if holdout is not None and len(holdout) and cfg.eval_every and self.step == 0 and ctx.is_main:
                 l1 = self.holdout_l1(holdout)
                 record({"event": "eval", "step": 0, "holdout_l1": l1})
@@ -610,6 +633,7 @@ class Trainer:
                 checkpoint=checkpoint,
                 stopped=stopped,
                 perceptual=self.perceptual_kind,
+                vgg=self.vgg_description,
                 history=history,
             )
             record({"event": "stop" if stopped else "end", "step": self.step, "time": _now(),
@@ -696,7 +720,8 @@ def setup_run(
                          warp_strength=train_config.warp_strength)
     holdout = load_pairs(index, specs, model_config.resolution) if specs else None
     perceptual = build_perceptual(train_config.perceptual_layers, train_config.perceptual_weights,
-                                  train_config.perceptual_fallback, train_config.vgg_weights)
+                                  train_config.perceptual_fallback, train_config.vgg_weights,
+                                  train_config.perceptual)
     trainer = Trainer(model_config, train_config, context.device, perceptual, context)
     if resume is not None:
         trainer.load(resume)

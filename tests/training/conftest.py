@@ -40,6 +40,7 @@ def tiny_train() -> TrainConfig:
     return TrainConfig(
         steps=4,
         batch_size=2,
+        perceptual="multiscale-l1",  # the trainer's mechanics, fast: not the VGG19 losses (tests/training/test_vgg.py)
         perceptual_fallback="l1",
         num_workers=0,
         log_every=1,

