@@ -13,14 +13,21 @@ Two modes, on identities the model never saw in training (the split of the check
   actions (what PRMSE and AUCON compare against) with the source's proportions; the whole driving
   clip is the driving sequence. There is no ground truth: SSIM is null.
 
-Three methods are scored on the same pairs: ``model`` (the checkpoint's generator), ``identity``
-(the source returned unchanged) and ``warp`` (the source warped piecewise-affinely from its landmarks
-to the driving landmarks, `core.faces.warp`). Metrics (`core.metrics`): ``ssim`` against the ground
-truth, ``csim_dlib`` between source and result, ``prmse_deg`` and ``aucon_landmark`` between result
-and driving frame (landmarks of both from the landmark backend run on the crops; results where no
-face is found are counted in ``no_face``, never dropped silently), and ``fid`` of the results
-against the driving frames when the optional extra is installed (null otherwise; flagged indicative
-below `core.metrics.fid.RELIABLE_IMAGES` images).
+Methods scored on the same pairs: ``model`` (the checkpoint's generator); the ablation
+``model_without_synthesis`` (the same model with its blend mask forced onto the warped source: the
+source crop warped by the model's own flow, `GeneratorOutput.warped_source`; null, with a note, for a
+model without ``warp_source``, whose whole output is synthesised), which shows what the synthesis
+adds; and three baselines without a network: ``identity`` (the source returned unchanged), ``warp``
+(the source warped piecewise-affinely from its landmarks to the driving landmarks, `core.faces.warp`)
+and ``spline`` (the landmark field that ``landmark_flow`` models start from,
+`core.networks.landmark_flow`, applied at the model's resolution with border padding), which show
+what the network adds. Metrics (`core.metrics`): ``ssim`` against the ground truth and
+``ssim_mouth``, the same SSIM map averaged over the ground truth's mouth box (the local mouth net's
+box, `core.faces.regions.region_boxes`), ``csim_dlib`` between source and result, ``prmse_deg`` and
+``aucon_landmark`` between result and driving frame (landmarks of both from the landmark backend run
+on the crops; results where no face is found are counted in ``no_face``, never dropped silently),
+and ``fid`` of the results against the driving frames when the optional extra is installed (null
+otherwise; flagged indicative below `core.metrics.fid.RELIABLE_IMAGES` images).
 
 A model that does not beat ``warp`` on SSIM in self-reenactment while keeping CSIM within
 `CSIM_TOLERANCE` of it (or of the ground truth's CSIM, when that is lower) is not learning the task:
@@ -42,8 +49,10 @@ from core.progress import CancelToken, Progress, ProgressStream
 
 Mode = Literal["self", "cross", "both"]
 MODES: tuple[str, ...] = ("self", "cross")
-METHODS: tuple[str, ...] = ("model", "identity", "warp")
-METRIC_KEYS: tuple[str, ...] = ("ssim", "csim_dlib", "prmse_deg", "aucon_landmark", "fid")
+METHODS: tuple[str, ...] = ("model", "identity", "warp", "spline")  # rows every evaluation has
+ABLATION = "model_without_synthesis"  # a row for models with warp_source, null for the others
+METRIC_KEYS: tuple[str, ...] = ("ssim", "ssim_mouth", "csim_dlib", "prmse_deg", "aucon_landmark", "fid")
+MOUTH = 3  # the mouth's index among `core.faces.regions.region_boxes`
 
 #: How far below `warp`'s CSIM a model may be and still count as keeping the identity. On dlib's
 #: embeddings two photos of one person score about 0.95 and two people about 0.82: 0.03 is a
@@ -235,8 +244,39 @@ def warp_method(pairs: Sequence[EvalPair]) -> list[np.ndarray]:
     return [warp_image(p.source, p.source_landmarks, p.target_landmarks) for p in pairs]
 
 
-def model_method(generator: Any, device: Any, batch_size: int = 16) -> Callable[[Sequence[EvalPair]], list[np.ndarray]]:
-    """The generator as a method: sources prepared and rendered in batches, results as uint8 crops."""
+def landmark_spline(source_landmarks: Any, target_landmarks: Any, resolution: int) -> Any:
+    """The landmark field alone, (B, 2, R, R) backward flow at the crops' resolution: the one place the
+    evaluation calls `landmark_flow` (what ``landmark_flow`` models start from)."""
+    from core.networks.landmark_flow import landmark_flow
+
+    return landmark_flow(source_landmarks, target_landmarks, resolution, resolution)
+
+
+def spline_method(pairs: Sequence[EvalPair]) -> list[np.ndarray]:
+    """The `spline` baseline: the source warped by `landmark_spline` (border padding), no network."""
+    import torch
+
+    from core.networks.flow import warp
+    from training.dataset import image_to_tensor, tensor_to_image
+
+    if not pairs:
+        return []
+    source = torch.stack([image_to_tensor(p.source) for p in pairs])
+    source_lm = torch.from_numpy(np.stack([p.source_landmarks for p in pairs]).astype(np.float32))
+    target = torch.from_numpy(np.stack([p.target_landmarks for p in pairs]).astype(np.float32))
+    with torch.no_grad():
+        flow = landmark_spline(source_lm, target, source.shape[-1])
+        warped = warp(source, flow.float(), padding="border")
+    return [tensor_to_image(image) for image in warped]
+
+
+def model_method(
+    generator: Any, device: Any, batch_size: int = 16, output: str = "image"
+) -> Callable[[Sequence[EvalPair]], list[np.ndarray]]:
+    """The generator as a method: sources prepared and rendered in batches, results as uint8 crops.
+
+    `output` names the `GeneratorOutput` field shown: ``image`` (the model), or ``warped_source`` (the
+    `ABLATION`: the blend mask forced onto the source warped by the model's flow)."""
     import torch
 
     from training.dataset import image_to_tensor, tensor_to_image
@@ -250,7 +290,7 @@ def model_method(generator: Any, device: Any, batch_size: int = 16) -> Callable[
                 source_lm = torch.from_numpy(np.stack([p.source_landmarks for p in part]).astype(np.float32))
                 target = torch.from_numpy(np.stack([p.target_landmarks for p in part]).astype(np.float32))
                 prepared = generator.prepare_source(source, source_lm.to(device))
-                images = generator.render(prepared, target.to(device)).image.float().cpu()
+                images = getattr(generator.render(prepared, target.to(device)), output).float().cpu()
                 out += [tensor_to_image(image) for image in images]
         return out
 
@@ -260,11 +300,37 @@ def model_method(generator: Any, device: Any, batch_size: int = 16) -> Callable[
 # --------------------------------------------------------------------------- scores
 
 
+def mouth_box(landmarks: np.ndarray, size: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) pixel bounds of the mouth's landmark box (the local mouth net's square,
+    `core.faces.regions.region_boxes`), clipped to a (size, size) crop; never empty."""
+    import math
+
+    import torch
+
+    from core.faces.regions import region_boxes
+
+    cx, cy, half = (float(v) for v in region_boxes(torch.from_numpy(np.asarray(landmarks, np.float32)))[MOUTH])
+    left, right = min(max(0, math.floor(cx - half)), size - 1), max(0, min(size, math.ceil(cx + half) + 1))
+    top, bottom = min(max(0, math.floor(cy - half)), size - 1), max(0, min(size, math.ceil(cy + half) + 1))
+    return top, max(bottom, top + 1), left, max(right, left + 1)
+
+
+def ssim_scores(result: np.ndarray, target: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float]:
+    """(SSIM of the whole crop, as `core.metrics.ssim`; the same SSIM map averaged inside `box`), uint8 RGB."""
+    from core.metrics.ssim import RADIUS, ssim_map
+
+    top, bottom, left, right = box
+    maps = [ssim_map(result[..., c], target[..., c], 255.0) for c in range(result.shape[2])]
+    whole = float(np.mean([m[RADIUS:-RADIUS, RADIUS:-RADIUS].mean() for m in maps]))
+    return whole, float(np.mean([m[top:bottom, left:right].mean() for m in maps]))
+
+
 @dataclass
 class MethodScores:
     """One row of a table: the five metrics plus what they were computed on."""
 
     ssim: float | None = None
+    ssim_mouth: float | None = None  # SSIM inside the ground truth's mouth box
     csim_dlib: float | None = None
     prmse_deg: float | None = None
     aucon_landmark: float | None = None
@@ -299,7 +365,20 @@ class ModeReport:
     csim_ground_truth: float | None = None  # self mode: CSIM of source and driving frame (a perfect result's)
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: row.to_dict() for name, row in self.rows.items()}
+        data: dict[str, Any] = {name: row.to_dict() for name, row in self.rows.items()}
+        data.setdefault(ABLATION, None)  # not applicable: the model has no warped-source blend
+        return data
+
+    def synthesis_gain(self) -> dict[str, float] | None:
+        """What the synthesis adds: the model's SSIM (whole crop, mouth) minus the ablation's; None
+        without the ablation or without ground truth."""
+        model, ablation = self.rows.get("model"), self.rows.get(ABLATION)
+        if model is None or ablation is None or model.ssim is None or ablation.ssim is None:
+            return None
+        gain = {"ssim": round(model.ssim - ablation.ssim, 5)}
+        if model.ssim_mouth is not None and ablation.ssim_mouth is not None:
+            gain["ssim_mouth"] = round(model.ssim_mouth - ablation.ssim_mouth, 5)
+        return gain
 
 
 @dataclass
@@ -314,6 +393,8 @@ class EvaluationReport:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {mode: (report.to_dict() if report else None) for mode, report in self.modes.items()}
         data["pairs"] = self.pairs
+        data["synthesis_gain"] = {mode: report.synthesis_gain() if report else None
+                                  for mode, report in self.modes.items()}
         data["verdict"] = self.verdict
         data["verdict_reason"] = self.verdict_reason
         data["setup"] = {
@@ -346,10 +427,15 @@ class EvaluationReport:
                 fid = None if row.fid is None else (f"{row.fid:.2f}*" if row.fid_indicative else f"{row.fid:.2f}")
                 if row.fid_indicative:
                     indicative = row.fid_images
-                rows.append({"method": name, "ssim": row.ssim, "csim_dlib": row.csim_dlib, "prmse_deg": row.prmse_deg,
+                rows.append({"method": name, "ssim": row.ssim, "ssim_mouth": row.ssim_mouth,
+                             "csim_dlib": row.csim_dlib, "prmse_deg": row.prmse_deg,
                              "aucon_landmark": row.aucon_landmark, "fid": fid,
                              "no face": f"{row.no_face}/{report.pairs}"})
             lines = [f"{titles[mode]}: {what}", format_table(rows)]
+            gain = report.synthesis_gain()
+            if gain is not None:
+                lines.append("what the synthesis adds (model minus model_without_synthesis): "
+                             + ", ".join(f"{k} {v:+.4f}" for k, v in gain.items()))
             if indicative is not None:
                 lines.append(f"* FID on {indicative} images: indicative only (reliable from {RELIABLE_IMAGES})")
             if report.csim_ground_truth is not None:
@@ -450,10 +536,10 @@ def score_mode(
         fid_score,
         head_poses,
         pose_error,
-        ssim,
     )
 
     size = pairs[0].source.shape[0]
+    mouths = [mouth_box(p.driving_landmarks, size) for p in pairs] if ground_truth else []
     use_fid = scorer.inception is not None and len(pairs) >= 2
     driving_lm: list[np.ndarray] = []
     source_embeddings, real_chunks = [], []
@@ -488,13 +574,14 @@ def score_mode(
             results = method(part)
             if real_features is not None:
                 features.append(scorer.inception(results))
-            for p, result in zip(part, results, strict=True):
+            for k, (p, result) in enumerate(zip(part, results, strict=True)):
                 if ground_truth:
-                    ssims.append(ssim(result, p.driving))
+                    ssims.append(ssim_scores(result, p.driving, mouths[start + k]))
                 embeddings.append(scorer.embedder.embed(result))
                 landmarks.append(scorer.landmarker(result))
                 yield from on_step(f"{mode}: {name}")
-        row.ssim = float(np.mean(ssims)) if ground_truth else None
+        if ground_truth:
+            row.ssim, row.ssim_mouth = (float(v) for v in np.mean(np.asarray(ssims), axis=0))
         row.csim_dlib = float(cosine_similarity(np.stack(source_embeddings), np.stack(embeddings)).mean())
         found = np.array([lm is not None for lm in landmarks])
         row.no_face = int((~found).sum())
@@ -591,8 +678,13 @@ def evaluate(
             cancel.check()
         yield Progress(0, 0, f"expression baseline of {name}")
 
-    methods = {"model": model_method(generator, device, options.batch_size),
-               "identity": identity_method, "warp": warp_method}
+    methods = {"model": model_method(generator, device, options.batch_size)}
+    if checkpoint.config.warp_source:
+        methods[ABLATION] = model_method(generator, device, options.batch_size, output="warped_source")
+    else:
+        notes.append(f"{ABLATION}: not applicable: this model has no warped-source blend (warp_source is off), "
+                     "its whole output is synthesised")
+    methods.update({"identity": identity_method, "warp": warp_method, "spline": spline_method})
     total = sum(len(p) * (1 + len(methods)) for p in pair_sets.values())
     done = 0
 
@@ -640,6 +732,7 @@ def run_evaluation(*args: Any, **kwargs: Any) -> EvaluationReport:
 
 
 __all__ = [
+    "ABLATION",
     "CSIM_TOLERANCE",
     "METHODS",
     "METRIC_KEYS",
@@ -655,10 +748,14 @@ __all__ = [
     "evaluate",
     "held_out_identities",
     "identity_method",
+    "landmark_spline",
     "model_method",
+    "mouth_box",
     "run_evaluation",
     "score_mode",
     "self_pairs",
+    "spline_method",
+    "ssim_scores",
     "training_split",
     "verdict",
     "warp_method",

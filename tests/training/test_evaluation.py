@@ -1,8 +1,10 @@
-"""`main.py evaluate`: held-out pairs, the model beside the identity and warp baselines, the verdict."""
+"""`main.py evaluate`: held-out pairs, the model beside its ablation and the identity, warp and spline
+baselines, whole-crop and mouth SSIM, the verdict."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.checkpoint import load_checkpoint, save_checkpoint
+from core.checkpoint import load_checkpoint, load_generator, save_checkpoint
 from core.config import ModelConfig
 from core.metrics import fid_available, load_crop_landmarker
 from core.networks.generator import Generator
@@ -20,6 +22,7 @@ from tests.training.helpers import synthetic_video_dataset
 from training.config import TrainConfig
 from training.dataset import DatasetIndex
 from training.evaluation import (
+    ABLATION,
     METHODS,
     METRIC_KEYS,
     EvaluationOptions,
@@ -29,9 +32,13 @@ from training.evaluation import (
     cross_pairs,
     held_out_identities,
     identity_method,
+    model_method,
+    mouth_box,
     run_evaluation,
     score_mode,
     self_pairs,
+    spline_method,
+    ssim_scores,
     verdict,
     warp_method,
 )
@@ -65,7 +72,8 @@ def test_evaluate_prints_a_table_per_mode_and_the_json_layout(
     result = last_json(captured.out)
     assert result["pairs"] == 3
     for mode in ("self", "cross"):
-        assert set(result[mode]) == set(METHODS)
+        assert set(result[mode]) == {*METHODS, ABLATION}
+        assert result[mode][ABLATION] is None  # this model has no warped-source blend: not applicable
         for method in METHODS:
             row = result[mode][method]
             assert set(METRIC_KEYS) <= set(row)
@@ -76,9 +84,14 @@ def test_evaluate_prints_a_table_per_mode_and_the_json_layout(
         # The untrained generator draws no face: every result is counted, none silently dropped.
         assert result[mode]["model"]["no_face"] == 3 and result[mode]["model"]["prmse_deg"] is None
     assert all(result["cross"][m]["ssim"] is None for m in METHODS), "no ground truth across identities"
+    assert all(result["cross"][m]["ssim_mouth"] is None for m in METHODS)
     self_rows = result["self"]
-    assert all(0.0 < self_rows[m]["ssim"] <= 1.0 for m in METHODS)
+    assert all(0.0 < self_rows[m]["ssim"] <= 1.0 and 0.0 < self_rows[m]["ssim_mouth"] <= 1.0 for m in METHODS)
     assert self_rows["warp"]["ssim"] > self_rows["model"]["ssim"]
+    assert self_rows["spline"]["ssim"] > self_rows["model"]["ssim"]  # two warps from the same landmarks
+    assert abs(self_rows["spline"]["ssim"] - self_rows["warp"]["ssim"]) < 0.1
+    assert result["synthesis_gain"] == {"self": None, "cross": None}
+    assert any(note.startswith(f"{ABLATION}: not applicable") for note in result["notes"])
     assert self_rows["warp"]["prmse_deg"] < result["cross"]["identity"]["prmse_deg"]
     assert result["verdict"] == "not-learning" and "warp" in result["verdict_reason"]
     assert result["setup"]["held_out"] == ["megamind"] and result["setup"]["cross_driving_from"] == "training"
@@ -143,12 +156,14 @@ def test_identity_baseline_scores_ssim_1_when_source_equals_driving(dataset: Pat
     index, pairs = megamind_pairs(dataset, 3)
     for p in pairs:
         p.driving, p.driving_landmarks, p.target_landmarks = p.source, p.source_landmarks, p.source_landmarks
-    rows = score(index, scorer, pairs, {"identity": identity_method, "warp": warp_method}).rows
+    rows = score(index, scorer, pairs, {"identity": identity_method, "warp": warp_method,
+                                        "spline": spline_method}).rows
     identity = rows["identity"]
-    assert identity.ssim == pytest.approx(1.0)
+    assert identity.ssim == pytest.approx(1.0) and identity.ssim_mouth == pytest.approx(1.0)
     assert identity.csim_dlib == pytest.approx(1.0)
     assert identity.prmse_deg == pytest.approx(0.0, abs=1e-6) and identity.aucon_landmark == 1.0
     assert rows["warp"].ssim > 0.99  # warping to the same landmarks changes (almost) nothing
+    assert rows["spline"].ssim > 0.98 and rows["spline"].ssim_mouth > 0.98
 
 
 def test_a_model_that_renders_the_ground_truth_is_learning(dataset: Path, scorer: Scorer) -> None:
@@ -160,6 +175,51 @@ def test_a_model_that_renders_the_ground_truth_is_learning(dataset: Path, scorer
     assert model.csim_dlib == pytest.approx(perfect.csim_ground_truth)
     assert perfect.rows["identity"].prmse_deg > model.prmse_deg
     assert verdict(perfect)[0] == "learning"
+
+
+def test_mouth_ssim_sees_only_the_mouths_box(dataset: Path) -> None:
+    """Scribbling outside the mouth's box lowers the whole crop's SSIM only; inside it, the mouth's most."""
+    _, pairs = megamind_pairs(dataset, 1)
+    truth, landmarks = pairs[0].driving, pairs[0].driving_landmarks
+    top, bottom, left, right = mouth_box(landmarks, 64)
+    mouth = landmarks[48:68]
+    assert top <= mouth[:, 1].min() and mouth[:, 1].max() < bottom and left <= mouth[:, 0].min() < right
+    rng = np.random.default_rng(0)
+    outside, inside = truth.copy(), truth.copy()
+    outside[:top - 2] = rng.integers(0, 256, outside[:top - 2].shape)
+    inside[top:bottom, left:right] = rng.integers(0, 256, inside[top:bottom, left:right].shape)
+    box = (top, bottom, left, right)
+    assert ssim_scores(truth, truth, box) == pytest.approx((1.0, 1.0))
+    whole, in_mouth = ssim_scores(outside, truth, box)
+    assert whole < 0.95 and in_mouth > 0.97
+    whole, in_mouth = ssim_scores(inside, truth, box)
+    assert in_mouth < 0.3 and in_mouth < whole
+
+
+def test_the_ablation_is_the_models_own_warped_source(dataset: Path, tmp_path: Path) -> None:
+    """For a model that blends the warped source, `model_without_synthesis` renders that warped source
+    (its blend mask forced to 1), and the evaluation reports what the synthesis adds."""
+    torch.manual_seed(0)
+    config = replace(ModelConfig.tiny(64), warp_source=True, landmark_flow=True)
+    path = save_checkpoint(tmp_path / "blend.pt", config, Generator(config))
+    _, pairs = megamind_pairs(dataset, 2)
+    generator, _ = load_generator(path)
+    ablation = model_method(generator, "cpu", output="warped_source")(pairs)
+    p = pairs[0]
+    with torch.no_grad():
+        out = generator(torch.from_numpy(p.source).permute(2, 0, 1)[None].float() / 127.5 - 1,
+                        torch.from_numpy(p.source_landmarks)[None], torch.from_numpy(p.target_landmarks)[None])
+    expected = ((out.warped_source[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    assert np.abs(ablation[0].astype(int) - expected.astype(int)).max() <= 1
+    report = run_evaluation(path, dataset, EvaluationOptions(pairs=2, mode="self", fid=False,
+                                                             holdout_identities=("megamind",)))
+    data = report.to_json()
+    rows = data["self"]
+    assert rows[ABLATION] is not None and set(METRIC_KEYS) <= set(rows[ABLATION])
+    gain = data["synthesis_gain"]["self"]
+    assert gain["ssim"] == pytest.approx(rows["model"]["ssim"] - rows[ABLATION]["ssim"], abs=1e-4)
+    assert gain["ssim"] < 0  # an untrained synthesis only spoils the warp it is blended with
+    assert "what the synthesis adds" in report.to_text()
 
 
 def load_checkpoint_stub() -> SimpleNamespace:

@@ -1,9 +1,12 @@
-"""`main.py evaluate --checkpoint C --data DATASET_DIR`: the paper's metrics for a model and two baselines.
+"""`main.py evaluate --checkpoint C --data DATASET_DIR`: the paper's metrics for a model, an ablation and
+three baselines.
 
-Prints a table per mode (self-reenactment, cross-identity) with rows model / identity / warp and
-columns ssim, csim_dlib, prmse_deg, aucon_landmark, fid, and a verdict line; with ``--json`` the last
-stdout line is ``{"self": {"model": {...}, "identity": {...}, "warp": {...}}, "cross": {...},
-"pairs": N, "verdict": ..., ...}``. See `training.evaluation` for what each number means.
+Prints a table per mode (self-reenactment, cross-identity) with rows model / model_without_synthesis
+(models with warp_source) / identity / warp / spline and columns ssim, ssim_mouth, csim_dlib,
+prmse_deg, aucon_landmark, fid, and a verdict line; with ``--json`` the last stdout line is
+``{"self": {"model": {...}, "model_without_synthesis": {...} | null, "identity": {...}, "warp": {...},
+"spline": {...}}, "cross": {...}, "synthesis_gain": {...}, "pairs": N, "verdict": ..., ...}``. See
+`training.evaluation` for what each number means.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import argparse
 
 from core.cli import CommandResult, drive
 
-HELP = "score a checkpoint on held-out identities (SSIM, CSIM, pose, expression, FID) beside two baselines"
+HELP = "score a checkpoint on held-out identities (SSIM, CSIM, pose, expression, FID) beside baselines"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
