@@ -39,6 +39,7 @@ class CommandResult:
     text: str = ""
     ok: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    exit_code: int | None = None  # overrides the one `ok` gives (a batch with failed pairs exits 2)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -190,6 +191,8 @@ def run_command(args: argparse.Namespace) -> int:
         (sys.stderr if args.json else sys.stdout).write(result.text.rstrip("\n") + "\n")
     if args.json:
         _print_json(result.data)
+    if result.exit_code is not None:
+        return result.exit_code
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

@@ -39,7 +39,7 @@ from core.faces.loop import LOOP_MODES, LoopCheck, LoopMode, check_loop, make_lo
 from core.pipeline import Reenactor
 from core.progress import CancelToken, Progress, ProgressStream
 from core.safety import refuse_overwriting_inputs
-from core.video.formats import check_output_format
+from core.video.formats import OUTPUT_FORMATS, check_output_format, output_kind
 from core.video.layers import LayerKind, layer_paths
 
 if TYPE_CHECKING:
@@ -146,7 +146,8 @@ def export(
     else:
         skipped = tuple(i for i in driving.bad_frames if start <= i < stop)
         wanted = [i for i in range(start, stop) if i not in skipped]
-        audio_source = driving.video_path
+        carries_sound = any(OUTPUT_FORMATS[output_kind(path)].audio_codec for path in targets.values())
+        audio_source = driving.video_path if carries_sound else None
     if not wanted:
         raise ConfigError("every frame in that range is unreadable in the driving video: choose another range")
     geometry = reenactor.output_geometry(options)

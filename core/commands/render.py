@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.cli import CommandResult
+from core.commands import render_batch
 
 if TYPE_CHECKING:
     from core.faces.driving import DrivingSequence
     from core.pipeline import Reenactor
 
-HELP = "reenact SOURCE with DRIVING (a video or a .performance.json) and export to OUT (.mp4/.gif/.webp/folder)"
+HELP = (
+    "reenact SOURCE with DRIVING (a video or a .performance.json) and export to OUT "
+    "(.mp4/.mov/.webm/.gif/.webp/folder); a folder or .txt list of either renders every pair into the folder OUT"
+)
 log = logging.getLogger("reenact.render")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", help="the portrait photo to animate")
-    parser.add_argument("driving", help="a driving video, a folder of numbered frames, a performance file (.json), or 'builtin' for the demo performance")
-    parser.add_argument("-o", "--output", required=True, help="output: .mp4, .gif, .webp, or a folder for PNG frames")
+    parser.add_argument("source", help="the portrait photo to animate (a folder of photos or a .txt list: a batch)")
+    parser.add_argument("driving", help="a driving video, a folder of numbered frames, a performance file (.json), or 'builtin' for the demo performance (a folder of those or a .txt list: a batch)")
+    parser.add_argument("-o", "--output", required=True, help="output: .mp4, .mov, .webm, .gif, .webp, or a folder for PNG frames (a batch: the folder for every pair)")
     parser.add_argument("--checkpoint", default=None, help="trained model (default: the bundled demo model)")
     parser.add_argument("--random-weights", action="store_true", help="render with an untrained network (testing only)")
     parser.add_argument("--strength", type=float, default=1.0, help="landmark transformer strength 0..1 (default 1)")
@@ -50,28 +53,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
     parser.add_argument("--backend", default="dlib", help="landmark backend: auto|dlib|face-alignment (default dlib)")
     parser.add_argument("--fps", type=float, default=None, help="frame rate of a folder of driving frames (default 25)")
+    render_batch.add_arguments(parser)
 
 
 def load_driving(path: str, reenactor: Reenactor, face_index: int = 0, fps: float | None = None) -> DrivingSequence:
     """A DrivingSequence from a video (analysed, cached) or a performance file ('builtin': the demo)."""
     from core.cli import drive
-    from core.errors import InputError
-    from core.faces.driving import DrivingSequence
-    from core.faces.performance import Performance, builtin_performance
+    from core.faces.driving import read_driving
 
     source = reenactor.source
-    if path == "builtin":
-        return DrivingSequence.from_performance(builtin_performance(), source.landmarks, reenactor.resolution)
-    driving_path = Path(path)
-    if not driving_path.exists():
-        raise InputError(f"driving file {driving_path} not found")
-    if driving_path.suffix.lower() == ".json":
-        performance = Performance.load(driving_path)
-        return DrivingSequence.from_performance(performance, source.landmarks, reenactor.resolution)
-    from core.faces.analysis import analyze_video
-
-    analysis = drive(analyze_video(driving_path, reenactor.detector, face_index, fps=fps), "analysing driving video")
-    return DrivingSequence.from_analysis(analysis, driving_path)
+    stream = read_driving(path, source.landmarks, reenactor.resolution, reenactor.detector, face_index, fps)
+    return drive(stream, "analysing driving video")
 
 
 def build_reenactor(args: argparse.Namespace) -> Reenactor:
@@ -107,7 +99,10 @@ def run(args: argparse.Namespace) -> CommandResult:
     from core.export import check_target, export
 
     _check_arguments(args)  # before any work: the inputs are never overwritten
-    check_target(args.output)
+    output = render_batch.output_options(args)
+    batch = render_batch.is_batch(args)
+    if not batch:
+        check_target(args.output, output)
     options = RenderOptions(
         strength=args.strength,
         identity_adaptation=args.identity_adaptation,
@@ -120,13 +115,16 @@ def run(args: argparse.Namespace) -> CommandResult:
         mask_feather=args.mask_feather,
         full_resolution=not args.model_resolution,
     )
+    if batch:
+        return render_batch.run(args, options, output, build_reenactor)
     reenactor = build_reenactor(args)
     log.info("source: %s", args.source)
     reenactor.set_source(args.source, face_index=args.face_index)
     reenactor.set_driving(load_driving(args.driving, reenactor, args.driving_face_index, args.fps))
     stop = args.end if args.end is not None else reenactor.driving.frame_count
     result = drive(
-        export(reenactor, args.output, options, args.start, stop, quality=args.quality, batch=args.batch), "rendering"
+        export(reenactor, args.output, options, args.start, stop, quality=args.quality, batch=args.batch, output=output),
+        "rendering",
     )
     data = {
         "frames": result.frames,
@@ -137,7 +135,10 @@ def run(args: argparse.Namespace) -> CommandResult:
         "audio": result.audio,
         "skipped_frames": list(result.skipped_frames),
         "random_weights": reenactor.random_weights,
+        "files": {kind: str(path) for kind, path in (result.files or {}).items()},
     }
+    if result.loop is not None:
+        data["loop"] = {"mode": args.loop, "frames": result.frames, "seam_px": round(result.loop.seam_px, 3), "ok": result.loop.ok}
     text = (
         f"wrote {result.output}: {result.frames} frames at {result.size[0]}x{result.size[1]} in {result.seconds:.1f}s "
         f"({result.frames_per_s:.1f} frames/s){', with audio' if result.audio else ''}"

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from core.errors import NoFaceError
+from core.progress import CancelToken, ProgressStream
+
+if TYPE_CHECKING:
+    from core.faces.landmarks import LandmarkDetector
 
 
 @dataclass
@@ -103,3 +107,31 @@ class DrivingSequence:
             canonical=True,
             params=params,
         )
+
+
+def read_driving(
+    path: str | Path,
+    source_landmarks: np.ndarray,
+    resolution: int,
+    detector: LandmarkDetector,
+    face_index: int = 0,
+    fps: float | None = None,
+    cancel: CancelToken | None = None,
+) -> ProgressStream[DrivingSequence]:
+    """A DrivingSequence from a video or a folder of numbered frames (analysed, cached on disk; yields
+    the analysis's progress), a performance file, or ``builtin`` (the demo performance), the last two
+    expanded on the source's crop landmarks. `InputError` when the path does not exist."""
+    from core.errors import InputError
+    from core.faces.performance import Performance, builtin_performance
+
+    if str(path) == "builtin":
+        return DrivingSequence.from_performance(builtin_performance(), source_landmarks, resolution)
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"driving file {path} not found")
+    if path.suffix.lower() == ".json":
+        return DrivingSequence.from_performance(Performance.load(path), source_landmarks, resolution)
+    from core.faces.analysis import analyze_video
+
+    analysis = yield from analyze_video(path, detector, face_index, cancel=cancel, fps=fps)
+    return DrivingSequence.from_analysis(analysis, path)
