@@ -397,8 +397,11 @@ def test_termination_signals_leave_no_temporary_output_and_the_old_target_intact
     assert _digest(target) == before
 
 
-def test_what_a_killed_export_left_is_removed_by_the_next_export_into_that_folder(files: Files, tmp_path: Path) -> None:
-    target = tmp_path / "out.mp4"
+@pytest.mark.parametrize("kind", ["mp4", "png folder"])
+def test_what_a_killed_export_left_is_removed_by_the_next_export_into_that_folder(
+    files: Files, tmp_path: Path, kind: str
+) -> None:
+    target = tmp_path / ("out.mp4" if kind == "mp4" else "frames")
     proc = _start_export(files, target)
     left = _wait_for_temporary(tmp_path, proc)
     os.killpg(proc.pid, signal.SIGKILL)

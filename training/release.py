@@ -23,7 +23,9 @@ KEPT_TRAIN_STATE = ("step", "train_config", "dataset")
 def release_checkpoint(source: str | Path, target: str | Path, note: str | None = None) -> dict[str, Any]:
     """Write `target` from the training checkpoint `source`; returns a summary (step, sizes in bytes)."""
     from core.checkpoint import load_generator, save_checkpoint
+    from core.safety import refuse_overwriting_inputs
 
+    refuse_overwriting_inputs(target, [source], "-o/--output")  # the training checkpoint is kept whole
     generator, checkpoint = load_generator(source)  # proves the weights fit the config before writing
     state = checkpoint.train_state if isinstance(checkpoint.train_state, dict) else {}
     metadata = {**checkpoint.metadata, "released_from": Path(source).name}

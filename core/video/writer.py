@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.atomic import atomic_path, check_writable_dir, describe_os_error
+from core.atomic import atomic_path, check_writable_dir, describe_os_error, temporary_folder
 from core.errors import Cancelled, OutputError
 from core.progress import CancelToken
 from core.video.alpha import with_alpha
@@ -109,9 +109,7 @@ class VideoWriter:
         self._stack = contextlib.ExitStack()
         try:
             if self.kind == "png":
-                self._tmp = Path(
-                    tempfile.mkdtemp(dir=self._folder, prefix=f".{self.path.name}.", suffix=".part")
-                )
+                self._tmp = temporary_folder(self.path)  # named so a killed run's is recognised
                 self._stack.callback(shutil.rmtree, self._tmp, ignore_errors=True)
                 self._sink = PngSink(self._tmp, self.metadata)
             else:

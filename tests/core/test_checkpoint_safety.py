@@ -15,7 +15,7 @@ import torch
 
 from core.checkpoint import FORMAT, load_checkpoint, load_generator, save_checkpoint, weights_checksum
 from core.config import ModelConfig
-from core.errors import CheckpointError
+from core.errors import CheckpointError, OutputError
 from core.networks.generator import Generator
 
 
@@ -164,3 +164,17 @@ def test_a_folder_or_a_pipe_given_as_a_checkpoint_says_what_it_is(tmp_path: Path
         load_checkpoint(fifo)
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_a_release_onto_its_own_training_checkpoint_is_refused(tmp_path: Path, tiny) -> None:
+    """`training.release` slims a checkpoint: written over its source, the training state would be lost."""
+    from training.release import release_checkpoint
+
+    config, generator = tiny
+    source = save_checkpoint(tmp_path / "step_100.pt", config, generator, train_state={"step": 100})
+    before = source.read_bytes()
+    (tmp_path / "latest.pt").symlink_to(source)
+    for target in (source, tmp_path / "latest.pt"):
+        with pytest.raises(OutputError, match="would destroy the input"):
+            release_checkpoint(source, target)
+    assert source.read_bytes() == before

@@ -118,3 +118,18 @@ def test_an_export_onto_the_driving_video_is_refused_and_the_video_kept(
     assert title == "Export failed" and "would destroy the input" in message and "driver.mp4" in message
     assert hashlib.blake2b(clip.read_bytes()).hexdigest() == before
     assert [p.name for p in folder.iterdir()] == ["driver.mp4"]  # no temporary file either
+
+
+def test_a_cache_folder_variable_pointing_at_a_file_gives_a_dialog(
+    controller, qtbot, dialogs, tmp_path: Path, megamind_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.paths import cache_dir
+
+    note = tmp_path / "note.txt"
+    note.write_text("not a folder")
+    monkeypatch.setenv("REENACT_CACHE_DIR", str(note))
+    controller.driving.open(megamind_path)
+    title, message = _wait_for_error(qtbot, dialogs)
+    assert title == "Could not open the driving video"
+    assert message == _core_message(lambda _path: cache_dir(), note)
+    assert "REENACT_CACHE_DIR points at" in message
