@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.faces.landmarks import BackendUnavailableError, Face, sort_faces, to_gray
+from core.faces.landmarks import DETECTOR_FACE_PX, BackendUnavailableError, Face, sort_faces, to_gray
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
 CNN_FILE = "mmod_human_face_detector.dat"
@@ -42,6 +42,7 @@ class DlibDetector:
 
     name = "dlib"
     wants_gray = True
+    smallest_face_px = DETECTOR_FACE_PX  # HOG's window: smaller faces need an enlarged image
 
     def __init__(self, detector: str = "hog", upsample: int = 0, threshold: float = 0.0, turned: bool = True):
         try:

@@ -60,6 +60,7 @@ class FanDetector:
 
     name = "face-alignment"
     wants_gray = False
+    smallest_face_px = 16  # S3FD's smallest anchor: no frame needs enlarging for small faces
 
     def __init__(self, device: str | None = None):
         reason = fan_unavailable_reason()

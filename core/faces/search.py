@@ -42,16 +42,26 @@ TURNED_MAX_SIDE = 360
 BLANK_STD = 4.0
 
 
-def upsample_limit(shape: tuple[int, ...], min_face_px: float = MIN_SEARCHED_FACE) -> float:
+def detector_face_px(detector: LandmarkDetector) -> float:
+    """The smallest face (px) `detector.detect` finds in the image it is given: a backend's
+    ``smallest_face_px`` (face-alignment's S3FD: 16), else dlib HOG's `DETECTOR_FACE_PX`."""
+    return float(getattr(detector, "smallest_face_px", DETECTOR_FACE_PX))
+
+
+def upsample_limit(
+    shape: tuple[int, ...], min_face_px: float = MIN_SEARCHED_FACE, detector_face: float = DETECTOR_FACE_PX
+) -> float:
     """The scale at which a face `min_face_px` wide becomes detector-sized, within the pixel budget."""
     h, w = shape[:2]
-    wanted = DETECTOR_FACE_PX / max(1.0, float(min_face_px))
+    wanted = detector_face / max(1.0, float(min_face_px))
     return max(1e-6, min(wanted, math.sqrt(UPSAMPLE_BUDGET_PX / max(1, h * w))))
 
 
-def smallest_face_searched(shape: tuple[int, ...], min_face_px: float = MIN_SEARCHED_FACE) -> int:
+def smallest_face_searched(
+    shape: tuple[int, ...], min_face_px: float = MIN_SEARCHED_FACE, detector_face: float = DETECTOR_FACE_PX
+) -> int:
     """The width (px) of the smallest face `detect_upsampled` looks for in an image of `shape`."""
-    return math.ceil(DETECTOR_FACE_PX / upsample_limit(shape, min_face_px))
+    return math.ceil(detector_face / upsample_limit(shape, min_face_px, detector_face))
 
 
 def detect_upsampled(
@@ -63,26 +73,27 @@ def detect_upsampled(
 ) -> list[Face]:
     """Faces smaller than a detection at `start_factor` finds, in the image's pixels (largest first).
 
-    Levels go up an octave at a time from ``2 * start_factor`` to `upsample_limit`; each level is
-    searched in ``tile``-sized tiles overlapping by twice the detector's face size (a face the previous
-    level missed fits whole in some tile). Duplicates from overlapping tiles are merged.
+    Levels go up an octave at a time from ``2 * start_factor`` to `upsample_limit` (none for a detector
+    that finds such faces already, see `detector_face_px`); each level is searched in ``tile``-sized
+    tiles overlapping by twice the detector's face size (a face the previous level missed fits whole in
+    some tile). Duplicates from overlapping tiles are merged.
     """
-    limit = upsample_limit(image.shape, min_face_px)
+    face = detector_face_px(detector)
+    limit = upsample_limit(image.shape, min_face_px, face)
     factors = []
     factor = start_factor
     while factor < limit * 0.99:
         factor = min(2.0 * factor, limit)
         factors.append(factor)
     for factor in factors:
-        faces = _detect_tiles(resize(image, factor), detector, tile)
+        faces = _detect_tiles(resize(image, factor), detector, tile, overlap=min(tile // 2, round(2 * face)))
         if faces:
             return sort_faces([f.scaled(1.0 / factor) for f in faces])
     return []
 
 
-def _detect_tiles(image: np.ndarray, detector: LandmarkDetector, tile: int) -> list[Face]:
+def _detect_tiles(image: np.ndarray, detector: LandmarkDetector, tile: int, overlap: int) -> list[Face]:
     h, w = image.shape[:2]
-    overlap = min(tile // 2, 2 * DETECTOR_FACE_PX)
     found: list[Face] = []
     for y0 in _starts(h, tile, tile - overlap):
         for x0 in _starts(w, tile, tile - overlap):

@@ -28,13 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.faces.landmarks import DETECTOR_FACE_PX, MIN_SEARCHED_FACE, Face, LandmarkDetector, box_iou, resize
+from core.faces.landmarks import MIN_SEARCHED_FACE, Face, LandmarkDetector, box_iou, resize
 from core.faces.search import (
     BLANK_STD,
     SearchSchedule,
     can_detect_turned,
     detect_turned,
     detect_upsampled,
+    detector_face_px,
     is_blank,
     smallest_face_searched,
 )
@@ -105,10 +106,11 @@ class FaceTracker:
     @property
     def smallest_face_px(self) -> int:
         """The smallest face (px) searched for in the frames seen so far (for messages)."""
+        face = detector_face_px(self.detector)
         if not self._shape:
-            return self.min_face_px or DETECTOR_FACE_PX
-        fast = int(np.ceil(DETECTOR_FACE_PX / min(1.0, self.detect_max_side / max(self._shape[:2]))))
-        return min(fast, smallest_face_searched(self._shape, self.min_face_px)) if self.min_face_px else fast
+            return int(self.min_face_px or face)
+        fast = int(np.ceil(face / min(1.0, self.detect_max_side / max(self._shape[:2]))))
+        return min(fast, smallest_face_searched(self._shape, self.min_face_px, face)) if self.min_face_px else fast
 
     def update(self, image: np.ndarray) -> Face | None:
         """The followed face in this frame (landmarks at full resolution), or None when it is not there."""

@@ -193,6 +193,19 @@ def test_the_upsampled_search_never_hands_the_detector_a_large_image(
     assert smallest_face_searched((2160, 3840)) > 100  # 4K frames: within the pixel budget
 
 
+def test_a_detector_that_finds_small_faces_itself_gets_no_enlarged_frames(
+    megamind_frame: np.ndarray, dlib_detector: LandmarkDetector
+) -> None:
+    """face-alignment's S3FD finds faces from about 16 px: enlarging frames for it would only cost time."""
+
+    class SmallFaceSpy(SpyDetector):
+        smallest_face_px = 16
+
+    spy = SmallFaceSpy(dlib_detector)
+    assert detect_upsampled(_scaled(megamind_frame, 0.35), spy, start_factor=1.0) == []
+    assert spy.detect_calls == 0
+
+
 def test_slow_searches_are_spaced_out_while_no_face_shows() -> None:
     schedule = SearchSchedule()
     ran = []
