@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
+from core.animation.tracks import DEFAULT_CONTROLS, NO_ANIMATION, Animation, Controls
 from core.errors import ConfigError
 
 C = TypeVar("C")
@@ -277,6 +278,11 @@ class RenderOptions:
     face, forehead, hair and ears) and `mask_feather` (0-1) how softly the motion fades out beyond it
     (`core.faces.motion.MotionRegion`). `full_resolution` False shows the network's own picture
     magnified from its resolution, over the same framing, to compare with the full-resolution render.
+
+    `controls` are the animator's static values and `animation` their keys (`core.animation.tracks`);
+    `strength`, `identity_adaptation` and `smoothing` are the controls' own values (kept in step).
+    `hold_flagged` shows the last good frame over frames the driving check flags
+    (`core.faces.driving_check.HOLDABLE`).
     """
 
     strength: float = 1.0
@@ -289,6 +295,9 @@ class RenderOptions:
     mask_scale: float = 1.0
     mask_feather: float = 0.5
     full_resolution: bool = True
+    controls: Controls = DEFAULT_CONTROLS
+    animation: Animation = NO_ANIMATION
+    hold_flagged: bool = False
 
     def __post_init__(self) -> None:
         for name in ("strength", "identity_adaptation", "smoothing"):
@@ -303,10 +312,32 @@ class RenderOptions:
             raise ConfigError(f"mask size must be between 0.5 and 2, got {self.mask_scale:g}")
         if not 0.0 <= self.mask_feather <= 1.0:
             raise ConfigError(f"mask feather must be between 0 and 1, got {self.mask_feather:g}")
+        if not isinstance(self.controls, Controls) or not isinstance(self.animation, Animation):
+            raise ConfigError("options.controls and options.animation must be Controls and Animation")
+        masters = {name: getattr(self, name) for name in _MASTER_CONTROLS}
+        if any(self.controls.value(name) != value for name, value in masters.items()):
+            object.__setattr__(self, "controls", self.controls.with_values(**masters))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> RenderOptions:
-        return from_dict(cls, data, "options")
+        """Plain options with nested ``controls`` (non-default values) and ``animation`` (keys)."""
+        if data is not None and not isinstance(data, Mapping):
+            return from_dict(cls, data, "options")  # the generic message
+        plain = dict(data or {})
+        controls = Controls.from_dict(plain.pop("controls", {}), "options.controls")
+        animation = Animation.from_dict(plain.pop("animation", {"curves": {}}), "options.animation")
+        masters = {name: controls.value(name) for name in _MASTER_CONTROLS if name not in plain}
+        options = from_dict(cls, {**masters, **plain}, "options")
+        return dataclasses.replace(options, controls=controls.with_values(**{
+            name: getattr(options, name) for name in _MASTER_CONTROLS}), animation=animation)
 
     def to_dict(self) -> dict[str, Any]:
-        return to_dict(self)
+        out = to_dict(self)
+        controls = self.controls.to_dict()
+        out["controls"] = {name: value for name, value in controls.items() if name not in _MASTER_CONTROLS}
+        out["animation"] = self.animation.to_dict()
+        return out
+
+
+#: Controls that are also `RenderOptions` fields (the field is the value).
+_MASTER_CONTROLS = ("strength", "identity_adaptation", "smoothing")
