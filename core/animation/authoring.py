@@ -18,6 +18,7 @@ import numpy as np
 
 from core.animation.keys import INTERPOLATIONS, Curve, Key, evaluate_keys
 from core.animation.tracks import DEFAULT_CONTROLS, NO_ANIMATION, Animation, Controls
+from core.errors import ConfigError
 from core.faces.performance import PARAMETERS, FaceParams, Keyframe, Performance
 
 #: Largest difference (degrees, or parameter units) between a saved performance and the keys, per frame.
@@ -44,6 +45,17 @@ def performance_from_animation(
         Keyframe(float(times[i]), FaceParams(**dict(zip(PARAMETERS, map(float, dense[i]), strict=True))))
         for i in kept
     )
+    return Performance(keyframes, fps=fps, name=name)
+
+
+def still_performance(frame_count: int, fps: float = 25.0, name: str = "keys") -> Performance:
+    """A performance of `frame_count` frames that holds the portrait's own face: the driving of a
+    project animated by keys alone (the keys move the face; the app and the CLI build it alike)."""
+    if frame_count < 1:
+        raise ConfigError(f"a timeline needs at least one frame, got {frame_count}")
+    keyframes = (Keyframe(0.0, FaceParams()),)
+    if frame_count > 1:
+        keyframes += (Keyframe((frame_count - 1) / fps, FaceParams()),)
     return Performance(keyframes, fps=fps, name=name)
 
 

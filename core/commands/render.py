@@ -10,6 +10,8 @@ from core.cli import CommandResult
 from core.commands import render_batch
 
 if TYPE_CHECKING:
+    from core.config import RenderOptions
+    from core.export import OutputOptions
     from core.faces.driving import DrivingSequence
     from core.pipeline import Reenactor
 
@@ -21,9 +23,14 @@ log = logging.getLogger("reenact.render")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", help="the portrait photo to animate (a folder of photos or a .txt list: a batch)")
-    parser.add_argument("driving", help="a driving video, a folder of numbered frames, a performance file (.json), or 'builtin' for the demo performance (a folder of those or a .txt list: a batch)")
+    parser.add_argument("source", nargs="?", help="the portrait photo to animate (a folder of photos or a .txt list: a batch)")
+    parser.add_argument("driving", nargs="?", help="a driving video, a folder of numbered frames, a performance file (.json), or 'builtin' for the demo performance (a folder of those or a .txt list: a batch)")
     parser.add_argument("-o", "--output", required=True, help="output: .mp4, .mov, .webm, .gif, .webp, or a folder for PNG frames (a batch: the folder for every pair)")
+    parser.add_argument(
+        "--project", default=None, metavar="FILE.reenact",
+        help="render a project saved by the app (its portrait, driving, controls, keys, model and in/out points) "
+        "instead of SOURCE and DRIVING; --checkpoint and --start/--end override its model and range",
+    )
     parser.add_argument("--checkpoint", default=None, help="trained model (default: the bundled demo model)")
     parser.add_argument("--random-weights", action="store_true", help="render with an untrained network (testing only)")
     parser.add_argument("--strength", type=float, default=1.0, help="landmark transformer strength 0..1 (default 1)")
@@ -94,10 +101,14 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> CommandResult:
-    from core.cli import drive
     from core.config import RenderOptions
-    from core.export import check_target, export
+    from core.errors import ConfigError
+    from core.export import check_target
 
+    if args.project is not None:
+        return _render_project(args)
+    if args.source is None or args.driving is None:
+        raise ConfigError("give SOURCE and DRIVING, or --project FILE.reenact")
     _check_arguments(args)  # before any work: the inputs are never overwritten
     output = render_batch.output_options(args)
     batch = render_batch.is_batch(args)
@@ -122,8 +133,31 @@ def run(args: argparse.Namespace) -> CommandResult:
     reenactor.set_source(args.source, face_index=args.face_index)
     reenactor.set_driving(load_driving(args.driving, reenactor, args.driving_face_index, args.fps))
     stop = args.end if args.end is not None else reenactor.driving.frame_count
+    return _export(args, reenactor, options, args.start, stop, output)
+
+
+def _render_project(args: argparse.Namespace) -> CommandResult:
+    """`render --project FILE`: the project's own portrait, driving, options and range (core.project_render)."""
+    from core.export import check_target
+    from core.project_render import open_project
+    from core.safety import refuse_overwriting_inputs, require_path
+
+    output = render_batch.output_options(args)
+    refuse_overwriting_inputs(require_path(args.output, "-o/--output"), [args.project, args.checkpoint], "-o/--output")
+    check_target(args.output, output)
+    project = open_project(args, build_reenactor)
+    refuse_overwriting_inputs(args.output, list(project.inputs), "-o/--output")
+    return _export(args, project.reenactor, project.options, project.start, project.stop, output)
+
+
+def _export(
+    args: argparse.Namespace, reenactor: Reenactor, options: RenderOptions, start: int, stop: int, output: OutputOptions
+) -> CommandResult:
+    from core.cli import drive
+    from core.export import export
+
     result = drive(
-        export(reenactor, args.output, options, args.start, stop, quality=args.quality, batch=args.batch, output=output),
+        export(reenactor, args.output, options, start, stop, quality=args.quality, batch=args.batch, output=output),
         "rendering",
     )
     data = {
