@@ -23,10 +23,16 @@ from gui.models.document import Document
 from gui.models.preview import PreviewModel
 from gui.models.scene import SceneModel
 from gui.views.icons import icon
-from gui.views.image_canvas import ImageCanvas
+from gui.views.image_canvas import FaceBox, ImageCanvas
+from gui.views.landmark_overlay import face_box
 
 
 def is_driving_path(path: Path) -> bool:
+    """A video, a performance file, or a folder of numbered frames (an image-sequence driver)."""
+    if path.is_dir():
+        from core.video.image_sequence import is_image_sequence
+
+        return is_image_sequence(path)
     return path.suffix.lower() in VIDEO_SUFFIXES or path.name.lower().endswith(".json")
 
 
@@ -102,6 +108,11 @@ class DrivingPanel(QWidget):
         frame = self.preview.driving_frame
         self.canvas.set_image(frame.image if frame else None)
         self.canvas.set_landmarks(frame.landmarks if frame else None)
+        box = face_box(frame.landmarks if frame is not None else None, margin=0.08)  # the face that drives
+        info, spec = self.scene.driving_info, self.document.driving
+        several = info is not None and info.faces_in_video > 1 and spec is not None
+        label = f"face {spec.face_index + 1} (tracked)" if several else "tracked face"
+        self.canvas.set_faces([FaceBox(box, label, True)] if box is not None else [])
         info = self.scene.driving_info
         if frame is not None and info is not None and info.kind == "video" and frame.index in info.no_face_frames:
             self.canvas.set_caption("NO FACE IN THIS FRAME")

@@ -1,7 +1,8 @@
 """Landmarks drawn as connected outlines (jaw, brows, nose, eyes, lips) in a legend's colours.
 
-Solid lines are where the result puts the face (the driving motion carried onto the portrait); dashed
-lines are what was tracked in the driving video. Both views share the colours, so a feature reads the
+Solid lines are where the motion puts the face (the driving landmarks carried onto the portrait: what
+the renderer aims for, so a gap between them and the picture is the renderer's or the model's error);
+dashed lines are what was tracked in the driving video. Both views share the colours, so a feature reads the
 same in the viewer and in the driving panel.
 """
 
@@ -21,7 +22,18 @@ REGIONS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     ("Eyes", "#7be3a4", (5, 6)),
     ("Lips", "#ff8a8a", (7, 8)),
 )
-STYLE_NOTES = {"solid": "solid: the result", "dashed": "dashed: tracked in the driving video"}
+STYLE_NOTES = {"solid": "solid: where the motion puts the face", "dashed": "dashed: tracked in the driving video"}
+
+
+def face_box(landmarks: np.ndarray | None, margin: float = 0.25) -> tuple[float, float, float, float] | None:
+    """The box around 68 landmarks (image pixels), grown by `margin` of its size on each side (the
+    forehead and chin are above and below the landmarks)."""
+    if landmarks is None or len(landmarks) == 0:
+        return None
+    points = np.asarray(landmarks, np.float32).reshape(-1, 2)
+    (x0, y0), (x1, y1) = points.min(0), points.max(0)
+    w, h = x1 - x0, y1 - y0
+    return (float(x0 - margin * w), float(y0 - margin * 1.6 * h), float(x1 + margin * w), float(y1 + margin * h))
 
 
 def outline_paths(points: np.ndarray, to_widget) -> list[tuple[str, QPainterPath]]:

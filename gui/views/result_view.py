@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -34,6 +33,7 @@ from gui.models.scene import SceneModel
 from gui.models.timecode import format_timecode
 from gui.views.icons import icon, pixmap
 from gui.views.image_canvas import ImageCanvas
+from gui.views.landmark_overlay import face_box
 from gui.views.widgets import SliderField
 
 UNTRAINED_BANNER = "UNTRAINED MODEL · NOT A FACE"
@@ -45,17 +45,6 @@ MASK_FIELDS = ("mask_scale", "mask_feather")
 
 def has_option(name: str) -> bool:
     return name in {f.name for f in dataclasses.fields(RenderOptions)}
-
-
-def face_box(landmarks: np.ndarray | None, margin: float = 0.25) -> tuple[float, float, float, float] | None:
-    """The box around 68 landmarks (image pixels), grown by `margin` of its size on each side (the
-    forehead and chin are above and below the landmarks)."""
-    if landmarks is None or len(landmarks) == 0:
-        return None
-    points = np.asarray(landmarks, np.float32).reshape(-1, 2)
-    (x0, y0), (x1, y1) = points.min(0), points.max(0)
-    w, h = x1 - x0, y1 - y0
-    return (float(x0 - margin * w), float(y0 - margin * 1.6 * h), float(x1 + margin * w), float(y1 + margin * h))
 
 
 class ModelNotice(QFrame):

@@ -42,7 +42,7 @@ def test_zoom_levels_are_offered_and_the_level_on_screen_is_shown(window, qtbot)
 
 
 def test_zoom_to_face_fills_the_view_with_the_face(window, controller, qtbot):
-    from gui.views.result_view import face_box
+    from gui.views.landmark_overlay import face_box
 
     canvas = window.result_view.canvas
     controller.options.set("paste_back", True)  # the whole photo: the face is a small part of it
