@@ -343,14 +343,15 @@ def run_batch(
                     source_state = (pair.source, str(err))
             if source_state[1]:
                 raise _Failed(source_state[1])
-            sequence = yield from _driver(pair, reenactor, settings, drivers, cancel, k, total)
+            split = 0.5 if _is_video(pair.driving) and pair.driving not in drivers else 0.0  # analysis, then export
+            sequence = yield from _driver(pair, reenactor, settings, drivers, cancel, (k, total, split))
             reenactor.set_driving(sequence)
             stop = sequence.frame_count if settings.stop is None else min(settings.stop, sequence.frame_count)
             stream = export(
                 reenactor, pair.output, settings.options, settings.start, stop, quality=settings.quality,
                 batch=settings.batch, cancel=cancel, output=settings.output,
             )
-            result = yield from _within(stream, pair, k, total)
+            result = yield from _within(stream, pair, (k, total), split, 1.0)
             outcomes.append(PairOutcome(pair, "rendered", frames=result.frames))
         except (UserError, _Failed) as err:
             log.warning("%s failed: %s", pair.name, err)
@@ -369,8 +370,7 @@ def _driver(
     settings: BatchSettings,
     drivers: dict[str, DrivingSequence | str],
     cancel: CancelToken | None,
-    k: int,
-    total: int,
+    place: tuple[int, int, float],
 ) -> ProgressStream[DrivingSequence]:
     """The pair's driving sequence: a video's analysis is made once for every source (or its failure kept),
     a performance is expanded on each source."""
@@ -386,9 +386,10 @@ def _driver(
         pair.driving, source.landmarks, reenactor.resolution, reenactor.detector,
         settings.driving_face_index, settings.fps, cancel,
     )
-    is_video = pair.driving != BUILTIN and not pair.driving.lower().endswith(".json")
+    is_video = _is_video(pair.driving)
+    k, total, split = place
     try:
-        sequence = yield from _within(stream, pair, k, total)
+        sequence = yield from _within(stream, pair, (k, total), 0.0, split)
     except UserError as err:
         if is_video:
             drivers[pair.driving] = str(err)
@@ -398,15 +399,25 @@ def _driver(
     return sequence
 
 
-def _within(stream: ProgressStream[Any], pair: BatchPair, k: int, total: int) -> ProgressStream[Any]:
-    """Run an inner stream (analysis, export), its progress shown as pair ``k``'s, its result returned;
-    the inner stream is closed if this one is (so its temporary output goes)."""
+def _is_video(driving: str) -> bool:
+    """A driver analysed from its frames (a video or a folder of frames), not a performance."""
+    return driving != BUILTIN and not driving.lower().endswith(".json")
+
+
+def _within(
+    stream: ProgressStream[Any], pair: BatchPair, place: tuple[int, int], low: float, high: float
+) -> ProgressStream[Any]:
+    """Run an inner stream (analysis, export), its progress shown as the ``low..high`` part of pair ``k``'s
+    (``place``: k and the pair count), its result returned; the inner stream is closed if this one is (so
+    its temporary output goes)."""
+    k, total = place
     try:
         while True:
             try:
                 item = next(stream)
             except StopIteration as stop:
                 return stop.value
-            yield Progress(k, total, f"{pair.name}: {item.message}", (k + item.fraction) / total)
+            fraction = low + (high - low) * item.fraction
+            yield Progress(k, total, f"{pair.name}: {item.message}", (k + fraction) / total)
     finally:
         stream.close()

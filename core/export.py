@@ -36,13 +36,13 @@ from core.atomic import check_writable_dir
 from core.config import RenderOptions
 from core.errors import ConfigError, OutputError
 from core.faces.loop import LOOP_MODES, LoopCheck, LoopMode, check_loop, make_loop
-from core.pipeline import Reenactor
 from core.progress import CancelToken, Progress, ProgressStream
 from core.safety import refuse_overwriting_inputs
 from core.video.formats import OUTPUT_FORMATS, check_output_format, output_kind
 from core.video.layers import LayerKind, layer_paths
 
 if TYPE_CHECKING:
+    from core.pipeline import Reenactor
     from core.render import ModelFrame
     from core.video.layers import LayeredWriter
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from gui.controllers.batch import BatchController
 from gui.controllers.context import AppContext, Lanes
 from gui.controllers.dialogs import DialogView
 from gui.controllers.driving import DrivingController
@@ -81,6 +82,7 @@ class AppController(QObject):
         self.preview.resultShown.connect(self.timeline.schedule_cache_query)
         self.options = OptionsController(ctx, self)
         self.export = ExportController(ctx, self)
+        self.batch = BatchController(ctx, self)
         self.project = ProjectController(ctx, self, autosave_folder)
         self.training = TrainingController(ctx, self.model, self)
         # A new network needs the source prepared and the driving applied again.
@@ -163,7 +165,7 @@ class AppController(QObject):
         training run asked to stop emits `training.closeReady` once its checkpoint is written)."""
         if not self.training.can_close():
             return False
-        if self.export.running and not self.ctx.dialogs.ask_yes_no(
+        if (self.export.running or self.batch.running) and not self.ctx.dialogs.ask_yes_no(
             "Export running", "An export is still running. Cancel it and quit?", default_yes=False
         ):
             return False
@@ -179,6 +181,7 @@ class AppController(QObject):
         self.playback.pause()
         self.driving.cancel_analysis()
         self.export.cancel()
+        self.batch.cancel()
         if not self.ctx.lanes.shutdown():
             log.warning("a worker did not stop in time")
         self.ctx.engine.close_readers()

@@ -22,6 +22,12 @@ class DialogView(Protocol):
 
     def ask_save_path(self, title: str, filters: str, suggested: str | None = None) -> Path | None: ...
 
+    def ask_folder(self, title: str, folder: str | None = None) -> Path | None:
+        """An existing folder (a folder of numbered frames, a folder for a batch's outputs)."""
+
+    def ask_number(self, title: str, question: str, value: float, minimum: float, maximum: float) -> float | None:
+        """A number in minimum..maximum (a folder of frames' rate); None when the user cancels."""
+
     def open_folder(self, path: Path) -> None:
         """Show `path` in the system's file manager."""
 

@@ -1,6 +1,7 @@
-"""The driving side: open (or drop) a video or a performance file, analyse it (progress, cached on
-disk), choose which face drives in a video with several, build the scrubbing proxy, and hand the
-sequence to the engine once a model and a prepared source are there."""
+"""The driving side: open (or drop) a video, a folder of numbered frames (asking its frame rate) or a
+performance file, analyse it (progress, cached on disk), choose which face drives in a video with
+several, build the scrubbing proxy, and hand the sequence to the engine once a model and a prepared
+source are there."""
 
 from __future__ import annotations
 
@@ -35,18 +36,40 @@ class DrivingController(QObject):
         if path is not None:
             self.open(path)
 
+    def ask_open_folder(self) -> None:
+        path = self.ctx.dialogs.ask_folder("Open a folder of numbered frames", self.ctx.settings.last_folder)
+        if path is not None:
+            self.open(path)
+
     def open(self, path: str | Path) -> bool:
+        """Drive with a video, a performance file or a folder of numbered frames (whose frame rate is
+        asked for); False, with a dialog, for anything else or when the rate question is cancelled."""
+        from core.video.image_sequence import DEFAULT_SEQUENCE_FPS, MAX_SEQUENCE_FPS, is_image_sequence
+
         path = Path(path)
         name = path.name.lower()
-        if path.suffix.lower() not in VIDEO_SUFFIXES and not name.endswith(".json"):
+        fps = None
+        if path.is_dir():
+            if not is_image_sequence(path):
+                self.ctx.dialogs.show_error(
+                    "Not a folder of frames",
+                    f"{path.name} holds no numbered PNG, JPEG or TIFF frames (frame_0001.png, ...).",
+                )
+                return False
+            fps = self.ctx.dialogs.ask_number(
+                "Frame rate", f"Frames per second of the frames in {path.name}:", DEFAULT_SEQUENCE_FPS, 1, MAX_SEQUENCE_FPS
+            )
+            if fps is None:
+                return False
+        elif path.suffix.lower() not in VIDEO_SUFFIXES and not name.endswith(".json"):
             self.ctx.dialogs.show_error(
                 "Not a driving video",
                 f"{path.name} is neither a video nor a performance file: use MP4, MOV, AVI, MKV or WebM, "
-                "or a .performance.json file.",
+                "a .performance.json file, or a folder of numbered frames.",
             )
             return False
         self.ctx.settings.remember("drivings", path)
-        self.ctx.document.set_driving(DrivingSpec(str(path.resolve()), 0))
+        self.ctx.document.set_driving(DrivingSpec(str(path.resolve()), 0, fps))
         return True
 
     def open_builtin(self) -> None:

@@ -263,7 +263,7 @@ class Engine:
         path = Path(spec.location)
         if not path.exists():
             raise InputError(f"{path} does not exist: check the file name")
-        analysis = yield from analyze_video(path, self.detector(), spec.face_index, cancel=cancel)
+        analysis = yield from analyze_video(path, self.detector(), spec.face_index, cancel=cancel, fps=spec.fps)
         faces_in_video = self._count_faces(path, analysis, cancel)
         import numpy as np
 
@@ -286,7 +286,7 @@ class Engine:
         import numpy as np
 
         from core.faces.landmarks import detect_faces
-        from core.video import VideoReader
+        from core.video import open_reader
 
         with_face = np.flatnonzero(analysis.has_face)
         if len(with_face) == 0:
@@ -294,7 +294,7 @@ class Engine:
         picks = sorted({int(with_face[round(k * (len(with_face) - 1) / max(1, samples - 1))]) for k in range(samples)})
         most = 0
         try:
-            with VideoReader(path) as reader:
+            with open_reader(path, analysis.fps) as reader:  # a video, or a folder of numbered frames
                 for index in picks:
                     cancel.check()
                     try:
@@ -332,7 +332,7 @@ class Engine:
         return DisplayFrame(index, to_qimage(image), landmarks)
 
     def _video_frame(self, index: int, info: DrivingInfo, proxy: Path | None) -> tuple[np.ndarray, float]:
-        from core.video import ProxyReader, VideoReader
+        from core.video import ProxyReader, open_reader
 
         if proxy is not None:
             reader = self._readers.get(proxy)
@@ -342,7 +342,7 @@ class Engine:
             return image, image.shape[1] / info.frame_size[0]
         reader = self._readers.get(info.path)
         if reader is None:
-            reader = self._readers[info.path] = VideoReader(info.path, cache_mb=64)
+            reader = self._readers[info.path] = open_reader(info.path, info.fps, cache_mb=64)
         image, scale = fit_within(reader.read(min(index, reader.frame_count - 1)), DRIVING_VIEW_SIDE)
         return image, scale
 

@@ -1,9 +1,12 @@
 """Export: settings from the dialog become a core `export` job on the export lane, with progress,
-ETA and cancel; the output is written atomically by the core, so a cancelled export leaves nothing."""
+ETA and cancel; the output is written atomically by the core, so a cancelled export leaves nothing.
+Besides the format, the settings say what the export holds (`core.export.OutputOptions`): the composite,
+the head over transparency (alpha) or the three layers, and whether it is a seamless loop."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -18,14 +21,24 @@ from gui.workers import Job, JobFailure, JobHandle
 if TYPE_CHECKING:
     from core.export import ExportResult
 
-ExportFormat = Literal["mp4", "png", "gif", "webp"]
-FORMAT_SUFFIX = {"mp4": ".mp4", "gif": ".gif", "webp": ".webp", "png": ""}
+ExportFormat = Literal["mp4", "mov", "webm", "png", "gif", "webp"]
+FORMAT_SUFFIX = {"mp4": ".mp4", "mov": ".mov", "webm": ".webm", "gif": ".gif", "webp": ".webp", "png": ""}
 FORMAT_LABELS = {
     "mp4": "MP4 video (H.264, with the driving audio)",
+    "mov": "QuickTime MOV (ProRes, with alpha and audio)",
+    "webm": "WebM video (VP9, with alpha and audio)",
     "png": "PNG sequence (a folder of frames)",
     "gif": "Animated GIF",
     "webp": "Animated WebP",
 }
+#: What an export holds: the composite, the head over transparency, or all three layers.
+Picture = Literal["composite", "alpha", "layers"]
+PICTURE_LABELS = {
+    "composite": "The animated photo",
+    "alpha": "The head over transparency (alpha)",
+    "layers": "Layers: the photo, the head over transparency and its matte",
+}
+LOOP_LABELS = {None: "No loop", "crossfade": "Seamless loop: crossfade", "pingpong": "Seamless loop: ping-pong"}
 
 
 @dataclass(frozen=True)
@@ -36,20 +49,33 @@ class ExportSettings:
     paste_back: bool  # True: pasted into the full photo; False: the face crop
     quality: int = 80  # 0-100
     output_size: int | None = None  # longest side; None: native
+    picture: Picture = "composite"
+    loop: str | None = None  # "crossfade" or "pingpong": a seamless loop of the range's motion
+    loop_length: int | None = None  # frames in the loop (None: what the range allows)
 
     @property
     def format(self) -> ExportFormat:
         return export_format_of(self.target)
 
+    def output_options(self):  # -> core.export.OutputOptions (imported when exporting: it is not light)
+        """What the export holds, for `core.export` (`ConfigError` for an impossible combination)."""
+        from core.export import OutputOptions
+
+        return OutputOptions(
+            alpha=self.picture == "alpha", layers=self.picture == "layers", loop=self.loop,  # type: ignore[arg-type]
+            loop_length=self.loop_length if self.loop else None,
+        )
+
 
 def export_format_of(path: Path) -> ExportFormat:
     suffix = path.suffix.lower()
-    return {".mp4": "mp4", ".gif": "gif", ".webp": "webp"}.get(suffix, "png")  # type: ignore[return-value]
+    return next((fmt for fmt, ext in FORMAT_SUFFIX.items() if ext and ext == suffix), "png")  # type: ignore[return-value]
 
 
 def with_format(path: Path, fmt: ExportFormat) -> Path:
     """`path` renamed for `fmt` (a folder name without extension for PNG frames)."""
-    stem = path.name[: -len(path.suffix)] if path.suffix.lower() in (".mp4", ".gif", ".webp") else path.name
+    known = {ext for ext in FORMAT_SUFFIX.values() if ext}
+    stem = path.name[: -len(path.suffix)] if path.suffix.lower() in known else path.name
     return path.with_name(stem + FORMAT_SUFFIX[fmt])
 
 
@@ -61,7 +87,37 @@ def eta_seconds(progress: Progress, elapsed: float) -> float | None:
     return max(0.0, (progress.total - progress.done) / rate)
 
 
-class ExportController(QObject):
+class ExportLaneJob(QObject):
+    """A controller of one job at a time on the export lane: started, shown in the status bar, its
+    outcomes delivered to the subclass's ``_progress``, ``_succeeded``, ``_failed`` and ``_cancelled``."""
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.handle: JobHandle | None = None
+        self._began = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.handle is not None and not self.handle.done
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def _submit(self, key: str, title: str, work: Callable[[CancelToken], object]) -> JobHandle:
+        handle = self.ctx.lanes.export.submit(Job(work, title))
+        self.handle = handle
+        self._began = time.perf_counter()
+        self.ctx.track(key, handle, f"{title}…")
+        handle.progress.connect(self._progress)
+        handle.succeeded.connect(self._succeeded)
+        handle.failed.connect(self._failed)
+        handle.cancelled.connect(self._cancelled)
+        return handle
+
+
+class ExportController(ExportLaneJob):
     started = Signal()
     progressed = Signal(int, int, object)  # done, total, ETA seconds (None: unknown)
     succeeded = Signal(object)  # ExportResult
@@ -69,21 +125,14 @@ class ExportController(QObject):
     cancelled = Signal()
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.handle: JobHandle | None = None
+        super().__init__(ctx, parent)
         self.last_result: ExportResult | None = None
-        self._began = 0.0
-
-    @property
-    def running(self) -> bool:
-        return self.handle is not None and not self.handle.done
 
     def can_export(self) -> str:
         """"" when an export can start, else why not."""
         if not self.ctx.scene.ready:
             return "Load a model, a portrait and a driving video first."
-        if self.running:
+        if self.running or self.ctx.lanes.export.busy:
             return "An export is already running."
         return ""
 
@@ -111,7 +160,8 @@ class ExportController(QObject):
             self.ctx.dialogs.show_error("Cannot export", reason)
             return None
         try:
-            check_target(settings.target)  # an unwritable folder fails now, not after rendering
+            output = settings.output_options()
+            check_target(settings.target, output)  # an unwritable folder or MP4 with alpha fails now, not after rendering
             if not 0 <= settings.start < settings.stop <= self.ctx.scene.frame_count:
                 raise UserError(
                     f"the frame range {settings.start}..{settings.stop - 1} is outside the driving "
@@ -129,23 +179,12 @@ class ExportController(QObject):
 
             return export(
                 engine.reenactor, settings.target, options, settings.start, settings.stop,
-                quality=settings.quality, batch=4, cancel=token,
+                quality=settings.quality, batch=4, cancel=token, output=output,
             )
 
-        handle = self.ctx.lanes.export.submit(Job(work, f"Exporting {settings.target.name}"))
-        self.handle = handle
-        self._began = time.perf_counter()
-        self.ctx.track("export", handle, f"Exporting {settings.target.name}…")
-        handle.progress.connect(self._progress)
-        handle.succeeded.connect(self._succeeded)
-        handle.failed.connect(self._failed)
-        handle.cancelled.connect(self._cancelled)
+        handle = self._submit("export", f"Exporting {settings.target.name}", work)
         self.started.emit()
         return handle
-
-    def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
 
     def open_folder(self) -> None:
         if self.last_result is not None:

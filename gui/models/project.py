@@ -37,7 +37,7 @@ class ProjectData:
             "format": FORMAT,
             "version": VERSION,
             "source": None if self.source is None else {**_location(self.source.location, base), "face_index": self.source.face_index},
-            "driving": None if self.driving is None else {**_location(self.driving.location, base), "face_index": self.driving.face_index},
+            "driving": None if self.driving is None else _driving_dict(self.driving, base),
             "options": self.options.to_dict(),
             "model": _model_dict(self.model, base),
             "current_frame": self.current_frame,
@@ -59,7 +59,10 @@ class ProjectData:
         if data.get("source"):
             source = SourceSpec(_resolve(data["source"], base, DEMO_SOURCE), _index(data["source"], name))
         if data.get("driving"):
-            driving = DrivingSpec(_resolve(data["driving"], base, BUILTIN_PERFORMANCE), _index(data["driving"], name))
+            driving = DrivingSpec(
+                _resolve(data["driving"], base, BUILTIN_PERFORMANCE), _index(data["driving"], name),
+                _rate(data["driving"], name),
+            )
         model = _model_from(data.get("model") or {}, base)
         frame = _frame_or_none(data.get("current_frame")) or 0
         return cls(source, driving, options, model, frame, _frame_or_none(data.get("in_point")),
@@ -114,6 +117,22 @@ def _resolve(entry: Any, base: Path | None, builtin: str) -> str:
 def _frame_or_none(value: Any) -> int | None:
     """A frame number from a project file (anything else, as from an older or edited file: None)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _driving_dict(spec: DrivingSpec, base: Path | None) -> dict[str, Any]:
+    out: dict[str, Any] = {**_location(spec.location, base), "face_index": spec.face_index}
+    if spec.fps is not None:
+        out["fps"] = spec.fps  # a folder of numbered frames plays at the rate the user gave
+    return out
+
+
+def _rate(entry: dict, name: str) -> float | None:
+    value = entry.get("fps")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1000:
+        raise InputError(f"{name}: the driving frames' fps must be a number above 0 and at most 1000")
+    return float(value)
 
 
 def _index(entry: dict, name: str) -> int:

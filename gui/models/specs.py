@@ -37,10 +37,12 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class DrivingSpec:
-    """The motion: a video file, a performance file, or the built-in performance."""
+    """The motion: a video file, a folder of numbered frames (played at ``fps``), a performance file, or
+    the built-in performance."""
 
-    location: str  # a file path, or BUILTIN_PERFORMANCE
+    location: str  # a file path, a folder of frames, or BUILTIN_PERFORMANCE
     face_index: int = 0
+    fps: float | None = None  # the rate of a folder of numbered frames (None: 25); videos have their own
 
     @property
     def is_builtin(self) -> bool:

@@ -1,5 +1,6 @@
-"""The export dialog: format, file, frame range, crop or full photo, size, quality; then a progress
-bar with ETA and Cancel, and an offer to open the folder when it is done."""
+"""The export dialog: format, file, frame range, crop or full photo, size, quality, what the file holds
+(the animated photo, the head over transparency, or layers) and a seamless loop; then a progress bar
+with ETA and Cancel, and an offer to open the folder when it is done."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from gui.controllers.export import (
     FORMAT_LABELS,
+    LOOP_LABELS,
+    PICTURE_LABELS,
     ExportController,
     ExportSettings,
     export_format_of,
@@ -98,6 +101,28 @@ class ExportDialog(QDialog):
         quality_row = QHBoxLayout()
         quality_row.addWidget(self.quality, 1)
         quality_row.addWidget(self.quality_label)
+        self.picture = QComboBox()
+        for key, label in PICTURE_LABELS.items():
+            self.picture.addItem(label, key)
+        self.picture.setToolTip(
+            "For compositing: the head over transparency carries the renderer's own matte (MOV, WebM, "
+            "WebP, GIF, PNG; MP4 cannot); layers add <name>_face and <name>_matte beside the file"
+        )
+        self.loop = QComboBox()
+        for key, label in LOOP_LABELS.items():
+            self.loop.addItem(label, key)
+        self.loop.setToolTip(
+            "Crossfade: the motion after the loop's end fades into its start; ping-pong: forwards then "
+            "back. Either way the last frame meets the first."
+        )
+        self.loop_length = QSpinBox()
+        self.loop_length.setRange(1, 100_000)
+        self.loop_length.setSpecialValueText("auto")  # 1 (the minimum): as long as the range allows
+        self.loop_length.setSuffix(" frames")
+        self.loop_length.setToolTip("Frames in the loop (auto: as long as the range allows)")
+        loop_row = QHBoxLayout()
+        loop_row.addWidget(self.loop, 1)
+        loop_row.addWidget(self.loop_length)
         self.note = QLabel()
         self.note.setObjectName("Hint")
         self.note.setWordWrap(True)
@@ -109,6 +134,8 @@ class ExportDialog(QDialog):
         form.addRow("Framing", wrap(framing))
         form.addRow("Size", self.size)
         form.addRow("Quality", wrap(quality_row))
+        form.addRow("Contents", self.picture)
+        form.addRow("Loop", wrap(loop_row))
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -132,6 +159,9 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
 
         self.format.currentIndexChanged.connect(self._format_changed)
+        self.picture.currentIndexChanged.connect(self._picture_changed)
+        self.loop.currentIndexChanged.connect(self._update_note)
+        self.loop_length.valueChanged.connect(self._update_note)
         self.quality.valueChanged.connect(self._update_note)
         self.start.valueChanged.connect(self._update_note)
         self.end.valueChanged.connect(self._update_note)
@@ -157,6 +187,9 @@ class ExportDialog(QDialog):
             paste_back=self.full.isChecked(),
             quality=self.quality.value(),
             output_size=self.size.currentData(),
+            picture=self.picture.currentData(),
+            loop=self.loop.currentData(),
+            loop_length=self.loop_length.value() if self.loop_length.value() > 1 else None,
         )
 
     def _format_changed(self) -> None:
@@ -164,22 +197,41 @@ class ExportDialog(QDialog):
         text = self.path.text().strip()
         if text:
             self.path.setText(str(with_format(Path(text), fmt)))
-        self.quality.setEnabled(fmt != "png")
+        self.quality.setEnabled(fmt not in ("png", "mov"))  # PNG is lossless, ProRes has fixed rates
+        if fmt == "mp4" and self.picture.currentData() == "alpha":
+            self.picture.setCurrentIndex(list(PICTURE_LABELS).index("composite"))  # MP4 carries no alpha
+        self._update_note()
+
+    def _picture_changed(self) -> None:
+        if self.picture.currentData() == "alpha" and self.format.currentData() == "mp4":
+            self.format.setCurrentIndex(list(FORMAT_LABELS).index("mov"))  # ProRes 4444 keeps the alpha
         self._update_note()
 
     def _update_note(self) -> None:
         fmt = self.format.currentData()
-        self.quality_label.setText(f"{self.quality.value()}" if fmt != "png" else "lossless")
+        self.quality_label.setText({"png": "lossless", "mov": "ProRes"}.get(fmt, f"{self.quality.value()}"))
         frames = abs(self.end.value() - self.start.value()) + 1
         info = self.controller.ctx.scene.driving_info
         seconds = frames / info.fps if info and info.fps else 0
         notes = {
             "mp4": "H.264 video; carries the driving video's sound for this range.",
+            "mov": "ProRes for editors (4444 with alpha); carries the driving video's sound.",
+            "webm": "VP9 video (with alpha when asked); carries the driving video's sound.",
             "png": "A folder of numbered PNG frames (no sound).",
-            "gif": "An animated GIF (256 colours, no sound).",
-            "webp": "An animated WebP (no sound).",
+            "gif": "An animated GIF (256 colours, 1-bit transparency, no sound).",
+            "webp": "An animated WebP (8-bit alpha, no sound).",
         }
-        self.note.setText(f"{frames} frames ({seconds:.1f} s). {notes[fmt]} Exports are tagged as synthetic.")
+        picture = {
+            "composite": "",
+            "alpha": " The head over transparency: its alpha is the renderer's matte.",
+            "layers": " Also <name>_face (head over transparency) and <name>_matte, frame-aligned.",
+        }[self.picture.currentData()]
+        loop = self.loop.currentData()
+        self.loop_length.setEnabled(loop is not None)
+        looped = f" A seamless {loop} loop, silent." if loop else ""
+        self.note.setText(
+            f"{frames} frames ({seconds:.1f} s). {notes[fmt]}{picture}{looped} Exports are tagged as synthetic."
+        )
 
     def _browse(self) -> None:
         fmt = self.format.currentData()

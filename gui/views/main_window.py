@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QStackedWid
 
 from gui.controllers.app import AppController
 from gui.demo import demo_available
+from gui.views.batch_dialog import BatchDialog
 from gui.views.controls_panel import ControlsPanel
 from gui.views.driving_panel import DrivingPanel, is_driving_path
 from gui.views.export_dialog import ExportDialog
@@ -168,6 +169,8 @@ class MainWindow(QMainWindow):
         a = self._action
         a("open_source", "Open &portrait…", "Ctrl+O", "open-image", "Open a portrait photo")
         a("open_driving", "Open &driving…", "Ctrl+D", "open-video", "Open a driving video or performance file")
+        a("open_driving_frames", "Open driving &frames folder…", None, None,
+          "Drive with a folder of numbered frames (PNG, JPEG, TIFF) at the frame rate you give")
         a("builtin_driving", "Use the &built-in performance", None, None)
         a("demo_scene", "Open the demo &scene", None, None)
         a("new", "&New project", QKeySequence.StandardKey.New)
@@ -176,6 +179,8 @@ class MainWindow(QMainWindow):
         a("save_as", "Save project &as…", "Ctrl+Shift+S")
         a("export", "&Export…", "Ctrl+E", "export", "Export the animation (MP4, PNG frames, GIF, WebP); "
           "the in and out points set the frames")
+        a("batch", "&Batch render…", "Ctrl+Shift+E", None, "Render the current settings over several portraits and "
+          "drivers into one folder, in the background")
         a("quit", "&Quit", QKeySequence.StandardKey.Quit)
         a("undo", "&Undo", QKeySequence.StandardKey.Undo, "undo")
         a("redo", "&Redo", "Ctrl+Shift+Z", "redo")
@@ -245,14 +250,14 @@ class MainWindow(QMainWindow):
         return menu
 
     def _build_menus(self) -> None:
-        file = self._menu("&File", ("open_source", "open_driving", "builtin_driving"))
+        file = self._menu("&File", ("open_source", "open_driving", "open_driving_frames", "builtin_driving"))
         self.recent_menu = file.addMenu("Open &recent")
         file.addSeparator()
         for name in ("new", "open_project", "save", "save_as"):
             file.addAction(self.actions_by_name[name])
             self.menu_of_action[name] = "File"
         self.recent_projects_menu = file.addMenu("Recent pro&jects")
-        for name in (None, "demo_scene", None, "export", None, "quit"):
+        for name in (None, "demo_scene", None, "export", "batch", None, "quit"):
             if name is None:
                 file.addSeparator()
             else:
@@ -303,6 +308,8 @@ class MainWindow(QMainWindow):
         app, act, ctx = self.app, self.actions_by_name, self.app.ctx
         act["open_source"].triggered.connect(app.source.ask_open)
         act["open_driving"].triggered.connect(app.driving.ask_open)
+        act["open_driving_frames"].triggered.connect(app.driving.ask_open_folder)
+        act["batch"].triggered.connect(self.show_batch)
         act["builtin_driving"].triggered.connect(app.driving.open_builtin)
         act["demo_scene"].triggered.connect(lambda: app.open_demo_scene(play=True))
         act["demo_scene"].setEnabled(demo_available())
@@ -494,6 +501,15 @@ class MainWindow(QMainWindow):
         resolution = self.app.model_state.info.resolution if self.app.model_state.info else 256
         photo = scene.source_candidate.photo.shape if scene.source_candidate else (0, 0)
         dialog = ExportDialog(self.app.export, (resolution, resolution), (photo[1], photo[0]), self)
+        dialog.open()
+        return dialog
+
+    def show_batch(self) -> BatchDialog | None:
+        reason = self.app.batch.can_start()
+        if reason:
+            self.app.ctx.dialogs.show_error("Cannot start a batch yet", reason)
+            return None
+        dialog = BatchDialog(self.app.batch, self)
         dialog.open()
         return dialog
 

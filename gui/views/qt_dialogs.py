@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 
 class QtDialogs:
@@ -39,6 +39,14 @@ class QtDialogs:
     def ask_save_path(self, title: str, filters: str, suggested: str | None = None) -> Path | None:
         chosen, _ = QFileDialog.getSaveFileName(self.parent, title, suggested or "", filters)
         return Path(chosen) if chosen else None
+
+    def ask_folder(self, title: str, folder: str | None = None) -> Path | None:
+        chosen = QFileDialog.getExistingDirectory(self.parent, title, folder or "")
+        return Path(chosen) if chosen else None
+
+    def ask_number(self, title: str, question: str, value: float, minimum: float, maximum: float) -> float | None:
+        number, ok = QInputDialog.getDouble(self.parent, title, question, value, minimum, maximum, 3)
+        return number if ok else None
 
     def open_folder(self, path: Path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

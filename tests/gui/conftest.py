@@ -22,6 +22,8 @@ class StubDialogs:
         self.open_paths: list[Path | None] = []
         self.save_paths: list[Path | None] = []
         self.opened_folders: list[Path] = []
+        self.folders: list[Path | None] = []
+        self.numbers: list[float | None] = []
 
     def show_error(self, title: str, message: str, details: str = "") -> None:
         self.errors.append((title, message))
@@ -42,6 +44,13 @@ class StubDialogs:
 
     def ask_save_path(self, title: str, filters: str, suggested: str | None = None) -> Path | None:
         return self.save_paths.pop(0) if self.save_paths else None
+
+    def ask_folder(self, title: str, folder: str | None = None) -> Path | None:
+        return self.folders.pop(0) if self.folders else None
+
+    def ask_number(self, title: str, question: str, value: float, minimum: float, maximum: float) -> float | None:
+        self.questions.append(question)
+        return self.numbers.pop(0) if self.numbers else value
 
     def open_folder(self, path: Path) -> None:
         self.opened_folders.append(path)
