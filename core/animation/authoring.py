@@ -19,13 +19,15 @@ import numpy as np
 from core.animation.keys import INTERPOLATIONS, Curve, Key, evaluate_keys
 from core.animation.tracks import DEFAULT_CONTROLS, NO_ANIMATION, Animation, Controls
 from core.errors import ConfigError
-from core.faces.performance import PARAMETERS, FaceParams, Keyframe, Performance
+from core.faces.performance import PARAMETER_RANGES, PARAMETERS, FaceParams, Keyframe, Performance
 
 #: Largest difference (degrees, or parameter units) between a saved performance and the keys, per frame.
 TOLERANCE = 1e-4
 #: Longest stretch between two saved keyframes (keeps the check of each drop local, and files readable).
 MAX_GAP_SECONDS = 2.0
 _SMOOTH = INTERPOLATIONS.index("smooth")
+#: What a performance file holds: each parameter's range.
+_FILE_LOW, _FILE_HIGH = (np.array([PARAMETER_RANGES[name][i] for name in PARAMETERS]) for i in (0, 1))
 
 
 def performance_from_animation(
@@ -38,7 +40,16 @@ def performance_from_animation(
     """A performance that moves the face as the pose and expression controls do over `frame_count`
     frames (their keys, and static values where not keyed); other controls are not part of a performance."""
     values = animation.evaluate(np.arange(frame_count), controls)
-    dense = np.round(np.stack([values[p] for p in PARAMETERS], -1), 6) + 0.0  # + 0.0: no -0.0 in files
+    return performance_from_parameters(np.stack([values[p] for p in PARAMETERS], -1), fps, name)
+
+
+def performance_from_parameters(parameters: np.ndarray, fps: float = 25.0, name: str = "performance") -> Performance:
+    """A performance whose frames have the face `parameters` (T, 8) (within `TOLERANCE`): what a
+    performance driver moved by the controls and keys does (`Director.parameters`), saved as a file.
+    Values beyond a performance file's ranges (an exaggeration: controls on top of a performance) are
+    clipped to them; `beyond_file_ranges` counts the frames that were."""
+    dense = np.round(np.clip(np.asarray(parameters, np.float64), _FILE_LOW, _FILE_HIGH), 6) + 0.0  # + 0.0: no -0.0 in files
+    frame_count = len(dense)
     times = np.arange(frame_count) / fps
     kept = _sparse_keyframes(times, dense, max(2, round(MAX_GAP_SECONDS * fps)))
     keyframes = tuple(
@@ -46,6 +57,12 @@ def performance_from_animation(
         for i in kept
     )
     return Performance(keyframes, fps=fps, name=name)
+
+
+def beyond_file_ranges(parameters: np.ndarray) -> int:
+    """How many frames of `parameters` (T, 8) a performance file cannot hold as they are."""
+    values = np.asarray(parameters, np.float64)
+    return int(np.any((values < _FILE_LOW - 1e-9) | (values > _FILE_HIGH + 1e-9), axis=-1).sum())
 
 
 def still_performance(frame_count: int, fps: float = 25.0, name: str = "keys") -> Performance:

@@ -187,7 +187,29 @@ class Director:
             raise IndexError(f"frames must be within 0..{self.frame_count - 1}")
         return index
 
+    def parameters(
+        self, direction: Direction = DEFAULT_DIRECTION, frames: Sequence[int] | np.ndarray | None = None
+    ) -> np.ndarray:
+        """(F, 8) face parameters (`core.faces.performance.PARAMETERS`) the portrait performs on `frames`
+        under a parametric driver: the driver's, scaled by the strengths, with the pose and expression
+        controls on top, within the expression limits. What a performance saved from them holds."""
+        if not self.parametric:
+            raise ValueError("a video's motion is landmarks, not face parameters")
+        index = self._frames(frames)
+        values = direction.animation.evaluate(index, direction.controls)
+        return self._parameters(values, index, np.stack([values[name] for name in PARAMETERS], -1))
+
     def _parametric_head(self, values: dict[str, np.ndarray], index: np.ndarray, controls_params: np.ndarray) -> ShapeFit:
+        params = self._parameters(values, index, controls_params)
+        src = self.transformer.source
+        frames = len(index)
+        base = ShapeFit(
+            np.repeat(src.scale, frames), np.repeat(src.rotation, frames, 0), np.repeat(src.translation, frames, 0),
+            np.repeat(src.shape3d, frames, 0),
+        )
+        return apply_params(base, params)
+
+    def _parameters(self, values: dict[str, np.ndarray], index: np.ndarray, controls_params: np.ndarray) -> np.ndarray:
         params = np.asarray(self.driving.params, np.float64)[index]
         rotation_lock = 1.0 - values["lock_rotation"]
         for column, name in enumerate(PARAMETERS):
@@ -199,13 +221,7 @@ class Director:
         for column, name in enumerate(PARAMETERS):
             if name in EXPRESSION_LIMITS:
                 params[:, column] = np.clip(params[:, column], *EXPRESSION_LIMITS[name])
-        src = self.transformer.source
-        frames = len(index)
-        base = ShapeFit(
-            np.repeat(src.scale, frames), np.repeat(src.rotation, frames, 0), np.repeat(src.translation, frames, 0),
-            np.repeat(src.shape3d, frames, 0),
-        )
-        return apply_params(base, params)
+        return params
 
     def _stabilised(self, values: dict[str, np.ndarray], index: np.ndarray, reference: ShapeFit) -> ShapeFit:
         driver = self._driver_fit(values["smoothing"], index)

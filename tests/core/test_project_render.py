@@ -107,3 +107,27 @@ def test_a_performance_saved_from_keys_renders_like_the_keys(astronaut, tmp_path
     np.testing.assert_allclose(r.transformed_landmarks(RenderOptions()), keys_landmarks, atol=0.02)
     for i, image in zip((5, 10, 16), keys_frames, strict=True):
         assert np.abs(r.render_frame(i, RenderOptions()).image.astype(int) - image.astype(int)).max() <= 2
+
+
+def test_a_performance_with_keys_on_top_saves_as_one_performance(tmp_path) -> None:
+    from core.animation.authoring import beyond_file_ranges, performance_from_parameters
+    from core.animation.direction import Direction, Director
+    from core.animation.tracks import Controls
+    from core.faces.performance import builtin_performance
+    from tests.core.faces.face_shapes import identity_shape
+
+    source = identity_shape(3, 128)
+    base = builtin_performance(fps=10)
+    animation = Animation().set_key("smile", 0, 0.0, "linear").set_key("smile", 40, -0.4).set_key("roll", 20, 8.0, "hold")
+    direction = Direction(Controls(mouth=0.5, head_rotation=0.8), animation)
+    director = Director(DrivingSequence.from_performance(base, source, 128), source, 128)
+    assert beyond_file_ranges(director.parameters(direction)) == 0
+    assert beyond_file_ranges(director.parameters(Direction(Controls(smile=0.5)))) > 0  # the perf smiles fully
+    saved_path = performance_from_parameters(director.parameters(direction), base.fps, "directed").save(
+        tmp_path / "directed.performance.json"
+    )
+    replay = Director(DrivingSequence.from_performance(Performance.load(saved_path), source, 128), source, 128)
+    np.testing.assert_allclose(replay.landmarks(), director.landmarks(direction), atol=0.02)
+    with pytest.raises(ValueError, match="not face parameters"):
+        Director(DrivingSequence(kind="video", name="v", fps=25.0, raw=np.stack([source] * 3).astype(np.float32),
+                                 has_face=np.ones(3, bool), frame_size=(128, 128)), source, 128).parameters()
