@@ -119,7 +119,9 @@ class HeldOut:
 
 def training_split(index: Any, checkpoint: Any) -> tuple[set[str], set[str], str, str]:
     """(training, held-out) identities of this dataset as the checkpoint's run split them, where the
-    split comes from ("checkpoint" or "training defaults" when the run did not record it), and how."""
+    split comes from ("checkpoint", "training defaults" when the run did not record it, or "another
+    dataset" when the run held out identities this dataset does not have: then both sets are empty,
+    since which of these identities it trained on is unknown), and how."""
     from training.config import TrainConfig
     from training.dataset import split_identities
 
@@ -129,8 +131,11 @@ def training_split(index: Any, checkpoint: Any) -> tuple[set[str], set[str], str
     origin = "checkpoint" if isinstance(saved, dict) else "training defaults"
     saved = saved if isinstance(saved, dict) else {}
     fraction = float(saved.get("holdout_fraction", defaults.holdout_fraction))
-    explicit = [n for n in saved.get("holdout_identities", defaults.holdout_identities) or () if n in index.identities]
+    named = list(saved.get("holdout_identities", defaults.holdout_identities) or ())
+    explicit = [n for n in named if n in index.identities]
     seed = int(saved.get("seed", defaults.seed))
+    if named and not explicit:
+        return set(), set(), "another dataset", f"it held out {', '.join(named)}, which this dataset does not have"
     try:
         train, held = split_identities(index.identities, fraction, explicit, seed)
     except ConfigError as err:
@@ -152,8 +157,11 @@ def held_out_identities(index: Any, checkpoint: Any, options: EvaluationOptions)
                              f"(it has: {', '.join(names[:10])})")
         chosen = set(options.holdout_identities)
         seen = sorted(chosen & train) if origin == "checkpoint" else []
-        notes = (f"{', '.join(seen)} trained the checkpoint (its run's split: {how}): those scores are not "
-                 "on unseen people",) if seen else ()
+        notes: tuple[str, ...] = (f"{', '.join(seen)} trained the checkpoint (its run's split: {how}): those "
+                                  "scores are not on unseen people",) if seen else ()
+        if origin == "another dataset":
+            notes = (f"the checkpoint's run was split on another dataset ({how}): whether it trained on "
+                     f"{', '.join(sorted(chosen))} is not known here",)
         return HeldOut(tuple(sorted(chosen)), tuple(n for n in names if n not in chosen), "--holdout", notes)
     if not held:
         raise InputError(

@@ -14,6 +14,7 @@ import torch
 
 from core.checkpoint import load_checkpoint, load_generator, save_checkpoint
 from core.config import ModelConfig
+from core.errors import InputError
 from core.metrics import fid_available, load_crop_landmarker
 from core.networks.generator import Generator
 from core.progress import run_to_end
@@ -243,6 +244,12 @@ def test_the_split_comes_from_the_checkpoints_training_run(dataset: Path, tmp_pa
     assert assumed.origin == "training defaults" and "does not record" in assumed.notes[0]
     everyone = held_out_identities(index, load_checkpoint(path), EvaluationOptions(test_set=True))
     assert set(everyone.identities) == set(index.identities) and everyone.training == ()
+    elsewhere = save_checkpoint(tmp_path / "elsewhere.pt", config, Generator(config), train_state={
+        "train_config": TrainConfig(holdout_identities=("a_shot_not_here",)).to_dict()})
+    with pytest.raises(InputError, match="a_shot_not_here, which this dataset does not have"):
+        held_out_identities(index, load_checkpoint(elsewhere), EvaluationOptions())  # no silent fraction split
+    named = held_out_identities(index, load_checkpoint(elsewhere), EvaluationOptions(holdout_identities=("megamind",)))
+    assert named.identities == ("megamind",) and "is not known here" in named.notes[0]
 
 
 def test_cross_pairs_drive_each_source_with_another_person(dataset: Path) -> None:
