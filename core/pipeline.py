@@ -177,7 +177,7 @@ class Reenactor:
         """Detect, align and prepare the source (once); raises NoFaceError / InputError for bad photos."""
         from core.faces.align import align_face
         from core.faces.image_io import read_image
-        from core.faces.landmarks import detect_faces, pick_face
+        from core.faces.landmarks import detect_faces, pick_face, searched_face_px
 
         if isinstance(image, str | Path):
             name = name or Path(image).name
@@ -186,7 +186,7 @@ class Reenactor:
             photo = np.ascontiguousarray(image)
             name = name or "source"
         faces = tuple(detect_faces(photo, self.detector))
-        face = pick_face(list(faces), face_index, name)
+        face = pick_face(list(faces), face_index, name, searched_face_px(photo.shape))
         alignment = align_face(face.landmarks, self.resolution)
         crop = alignment.crop(photo)
         landmarks = alignment.to_crop(face.landmarks).astype(np.float32)

@@ -290,6 +290,19 @@ def test_bad_input_exits_2_with_one_line_and_json(
     assert not list(files.root.glob(".*.part*"))
 
 
+def test_a_source_photo_without_a_face_says_how_small_a_face_was_searched_for(
+    files: Files, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 2400 px photo is searched on copies of at most 1920 px: faces down to 100 px, not 40."""
+    from PIL import Image
+    from skimage.data import coffee
+
+    photo = files / "big_coffee.jpg"
+    Image.fromarray(coffee()).resize((2400, 1600)).save(photo)
+    args = ["render", str(photo), "builtin", "-o", str(files / "o.mp4"), "--checkpoint", str(files.checkpoint)]
+    assert_refused(args, r"no face found in big_coffee\.jpg \(searched for faces down to 100 px wide", capsys)
+
+
 def test_the_cache_folder_variable_pointing_at_a_file(
     files: Files, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
