@@ -59,7 +59,7 @@ def _steps(fps: float, mode: TimeMode) -> list[int]:
     if mode == "frames":
         return [m * 10**e for e in range(0, 8) for m in (1, 2, 5)]
     base = timebase(fps)
-    below_second = [s for s in (1, 2, 5, 10) if s < base]
+    below_second = [s for s in range(1, base) if base % s == 0]  # labels land on whole seconds
     seconds = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 18000, 36000)
     return below_second + [base * s for s in seconds]
 

@@ -6,8 +6,11 @@ as the app trains (one thread, at low priority, the preview playing beside it): 
 measured there (2.3 steps/s); the others are the command line's figures (training/README.md,
 resources/README.md) scaled by the same app-to-command-line ratio (2.3 / 3.6). This machine's speed
 is a short convolution benchmark (`Environment.speed`, from the environment check) compared with the
-reference's. The estimate is shown as "about ..." (expect a factor of two either way on a busy
-machine); once a run trains, the page shows its real rate and the time left.
+reference's. The VGG19 perceptual losses cost a share of each step that shrinks as the generator grows:
+measured with the command line on the reference machine, `tiny.yaml` at 64 px ran 0.49 steps/s with
+them against 2.07 without (x0.24); at 256 px they about halve the rate (training/README.md); the 128 px
+preset's factor lies between (x0.35, not measured). The estimate is shown as "about ..." (expect a factor
+of two either way on a busy machine); once a run trains, the page shows its real rate and time left.
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ from gui.models.training import CONFIGS_DIR, format_duration
 REFERENCE_SPEED = 67.0
 #: The app trains slower than the command line (low priority, one thread, the preview beside it).
 APP_FACTOR = 2.3 / 3.6
-#: VGG19 perceptual losses cost about this much of a step's speed (training/README.md: "roughly halve").
-VGG_SLOWDOWN = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class TrainingPreset:
     prep_every: int
     prep_max_frames: int
     reference_steps_per_s: float  # in the app on the reference machine (multi-scale L1 losses)
+    vgg_factor: float  # the speed left with the VGG19 perceptual losses instead (the network runs on every step)
     train: dict[str, Any] = field(default_factory=dict)  # changes to the config's train section
     gpu_recommended: bool = False
 
@@ -54,13 +56,14 @@ PRESETS: tuple[TrainingPreset, ...] = (
         "A tiny 64 px model for a few hundred steps: checks that your footage works and shows the first "
         "samples. Not for use.",
         "tiny.yaml", steps=300, prep_size=64, prep_every=3, prep_max_frames=60, reference_steps_per_s=2.3,
-        train={"batch_size": 8, "sample_every": 50, "checkpoint_every": 100},
+        vgg_factor=0.24, train={"batch_size": 8, "sample_every": 25, "checkpoint_every": 100},
     ),
     TrainingPreset(
         "person", "Fine-tune to this person",
         "A 128 px model (the demo model's size) trained on this footage only: it learns this one face. "
         "Starts from scratch (the bundled demo model keeps no training state to continue).",
         "demo128.yaml", steps=2000, prep_size=128, prep_every=1, prep_max_frames=0, reference_steps_per_s=0.64 * APP_FACTOR,
+        vgg_factor=0.35,
         train={"batch_size": 6, "sample_every": 100, "checkpoint_every": 250, "holdout_identities": [],
                "holdout_fraction": 0.0},
     ),
@@ -69,7 +72,7 @@ PRESETS: tuple[TrainingPreset, ...] = (
         "The paper's 256 px network and losses on all the footage in the folder (many people): days on a "
         "GPU, far longer on a CPU.",
         "paper256.yaml", steps=200_000, prep_size=256, prep_every=1, prep_max_frames=0,
-        reference_steps_per_s=0.062 * APP_FACTOR, gpu_recommended=True,
+        reference_steps_per_s=0.062 * APP_FACTOR, vgg_factor=0.5, gpu_recommended=True,
     ),
 )
 PRESETS_BY_KEY = {preset.key: preset for preset in PRESETS}
@@ -83,7 +86,7 @@ def estimate_seconds(preset_: TrainingPreset, speed: float | None, vgg: bool) ->
     """Seconds of training on a machine whose benchmark gave `speed` (None: not measured yet)."""
     if speed is None or speed <= 0:
         return None
-    rate = preset_.reference_steps_per_s * speed / REFERENCE_SPEED * (VGG_SLOWDOWN if vgg else 1.0)
+    rate = preset_.reference_steps_per_s * speed / REFERENCE_SPEED * (preset_.vgg_factor if vgg else 1.0)
     return preset_.steps / rate
 
 

@@ -40,6 +40,8 @@ def test_the_ruler_numbers_adapt_to_the_zoom_and_the_time_display():
     assert close.major_step == 1 and close.major[0] == 100  # zoomed in: every frame numbered
     timecode = ruler_ticks(0, 269, pixels_per_frame=4.4, fps=23.976, mode="timecode", label_px=80)
     assert timecode.major_step == 24 and timecode.labels[1] == "00:00:01:00"  # whole seconds, not 10 frames
+    zoomed = ruler_ticks(40, 90, pixels_per_frame=10, fps=23.976, mode="timecode", label_px=80)
+    assert zoomed.major_step == 8 and zoomed.labels[:2] == ("00:00:01:16", "00:00:02:00")  # seconds stay whole
     far = ruler_ticks(0, 100_000, pixels_per_frame=0.01, fps=25, mode="timecode", label_px=80)
     assert far.major_step % 25 == 0 and len(far.major) < 20  # long drivings stay readable
 
@@ -194,17 +196,17 @@ def test_j_k_l_shuttle_and_the_jump_keys(window, controller, qtbot):
     from gui.models.timeline import REFERENCE_AUTO
 
     marks = controller.timeline.model.marks
-    assert controller.scene.driving_info.no_face_frames  # Megamind has frames without a face: marks to jump to
     qtbot.waitUntil(lambda: marks.frames(REFERENCE_AUTO.key).size == 1, timeout=30_000)
+    marks.register(MarkKind("test.flag", "Flag", "#ff00ff"))  # as the driving check flags frames
+    marks.set_frames("test.flag", [30, 31, 32, 260])
     stops = marks.stops()
-    controller.playback.seek(0)
+    controller.playback.seek(29)
     key(qtbot, window, Qt.Key.Key_Down)
-    first = doc.current_frame
-    assert first == next_stop(stops, 0, 1)
+    assert doc.current_frame == 30  # the start of the run of flagged frames
     key(qtbot, window, Qt.Key.Key_Down)
-    assert doc.current_frame == next_stop(stops, first, 1) > first
+    assert doc.current_frame == next_stop(stops, 30, 1) > 32  # over the rest of the run
     key(qtbot, window, Qt.Key.Key_Up)
-    assert doc.current_frame == first
+    assert doc.current_frame == 30
 
 
 def test_the_cache_bar_shows_the_frames_rendered_for_the_current_settings(window, controller, qtbot):

@@ -64,7 +64,7 @@ def test_presets_estimate_their_time_from_this_machines_speed():
     assert estimate_seconds(quick, None, vgg=False) is None and "measuring" in estimate_text(quick, None, False)
     fast, slow = estimate_seconds(person, 120.0, False), estimate_seconds(person, 60.0, False)
     assert slow == pytest.approx(2 * fast)  # half the speed, twice the time
-    assert estimate_seconds(person, 60.0, True) == pytest.approx(2 * slow)  # VGG19 losses cost about half
+    assert estimate_seconds(person, 60.0, True) == pytest.approx(slow / person.vgg_factor)  # VGG19 costs more
     assert quick.steps / estimate_seconds(quick, 67.0, False) == pytest.approx(quick.reference_steps_per_s)
     assert "meant for a GPU" in estimate_text(full, 67.0, False, "cpu (1 thread)")
     assert format_duration(3 * 24 * 3600 + 7200) == "3 days 2 h"
