@@ -54,16 +54,20 @@ def run(args: argparse.Namespace) -> CommandResult:
     # Frames spread over the performance (a turn, a smile, an open mouth), pasted into the full photo.
     indices = np.linspace(0, performance.frame_count - 1, args.frames + 1).astype(int)[1:]
     options = RenderOptions(paste_back=True)
-    frames = [f.image.astype(np.int16) for f in reenactor.render_batch(list(indices), options)]
+    rendered = reenactor.render_batch(list(indices), options)
+    frames = [f.image.astype(np.int16) for f in rendered]
     photo = source.photo.astype(np.int16)
     face = _polygon_mask(source.face.landmarks, photo.shape[:2], hull=True)
-    outside = ~_polygon_mask(source.alignment.corners(), photo.shape[:2])  # beyond the crop: never touched
     checks = {
         "face changes from the source": all(np.abs(f - photo)[face].mean() > 1.0 for f in frames),
         "frames differ from each other": all(
             np.abs(a - b)[face].mean() > 0.5 for a, b in itertools.pairwise(frames)
         ),
-        "outside the face is untouched": all(np.abs(f - photo)[outside].max() <= 2 for f in frames),
+        # beyond the head's region (the matte) the photo is untouched, and the region is the head's
+        "outside the head is untouched": all(
+            np.abs(f.image.astype(np.int16) - photo)[f.matte == 0].max() <= 2 and (f.matte > 0).mean() < 0.6
+            for f in rendered
+        ),
     }
     seconds = time.perf_counter() - started
     ok = all(checks.values())

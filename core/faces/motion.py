@@ -333,15 +333,16 @@ class HeadMotion:
         """Every frame's final motion grid as numpy, for the renderer (any thread).
 
         `offset` (B, 2, h, w) is the flow net's learned displacement in crop px on its grid over the crop:
-        added to the head's motion inside the crop, faded out toward the crop's border (beyond it the
-        network saw nothing), or, with `offset_is_motion` (a flow without the landmark spline), taking
-        the head's motion's place there. The sum is made fold-free again (the learned part can fold).
+        added to the head's motion inside the crop and the head's region (the matte), faded out toward
+        the crop's border (beyond it the network saw nothing) and the region's edge, or, with
+        `offset_is_motion` (a flow without the landmark spline), taking the head's motion's place there. The sum is made fold-free again (the learned part can fold).
         """
         grid, before, after = self.grid, self.folded_before, self.folded_after
         if offset is not None:
             points = self._grid_points().float()
             learned = _sample_crop_grid(offset.to(points.device).float(), points, self.resolution)
-            weight = crop_window(points, self.resolution)[..., None]
+            matte = grid[:, 2].flatten(1)  # the head's region: beyond it nothing moves, whatever the net says
+            weight = (crop_window(points, self.resolution) * matte)[..., None]
             current = grid[:, :2].flatten(2).transpose(1, 2)
             moved = current + weight * (learned - current) if offset_is_motion else current + weight * learned
             moved = moved.transpose(1, 2).reshape_as(grid[:, :2])

@@ -199,8 +199,10 @@ def render_frame(
         )
         alpha = (matte_roi * coverage)[..., None]
         region = np.clip(region * (1 - alpha) + model * alpha + 0.5, 0, 255).astype(np.uint8)
-    out[y0:y1, x0:x1] = region
-    matte_full[y0:y1, x0:x1] = np.clip(matte_roi * 255 + 0.5, 0, 255).astype(np.uint8)
+    matte_u8 = np.clip(matte_roi * 255 + 0.5, 0, 255).astype(np.uint8)
+    still = matte_u8 == 0  # outside the matte the photo stays exactly as it was (a sub-pixel drift of
+    out[y0:y1, x0:x1][~still] = region[~still]  # the interpolated motion there would show on edges)
+    matte_full[y0:y1, x0:x1] = matte_u8
     stats = RenderStats(frame.motion.folded_before, frame.motion.folded_after, outside_share)
     return Composite(out, matte_full, stats)
 

@@ -27,7 +27,8 @@ def test_opening_a_portrait_and_a_video_shows_a_result_and_the_driving_frame(sce
     info = app.scene.driving_info
     assert (info.frame_count, round(info.fps, 3)) == (270, 23.976)
     result = app.preview_model.result
-    assert result.index == 0 and result.image.width() == 64  # the tiny model's crop
+    # the face's crop at the face's own size in the photo (full resolution), not the tiny model's 64 px
+    assert result.index == 0 and result.image.width() == 446 and result.image.height() == 446
     qtbot.waitUntil(lambda: app.preview_model.driving_frame is not None, timeout=30_000)
     assert dialogs.errors == []
 
@@ -91,7 +92,7 @@ def test_export_writes_a_short_mp4_with_the_driving_frame_rate(scene, qtbot, tmp
     with VideoReader(target) as video:
         assert video.frame_count == 12
         assert video.fps == pytest.approx(23.976, abs=0.01)
-        assert video.size == (64, 64)
+        assert video.size == (446, 446)  # the face's own size in obama.jpg
     assert progress and progress[-1][0] == progress[-1][1] == 12
     app.export.open_folder()
     assert app.ctx.dialogs.opened_folders == [folder]
