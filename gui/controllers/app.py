@@ -10,10 +10,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from gui.controllers.animation import AnimationController
 from gui.controllers.batch import BatchController
 from gui.controllers.context import AppContext, Lanes
 from gui.controllers.dialogs import DialogView
 from gui.controllers.driving import DrivingController
+from gui.controllers.driving_check import DrivingCheckController
 from gui.controllers.engine import Engine
 from gui.controllers.export import ExportController
 from gui.controllers.model import ModelController
@@ -85,6 +87,8 @@ class AppController(QObject):
         self.batch = BatchController(ctx, self)
         self.project = ProjectController(ctx, self, autosave_folder)
         self.training = TrainingController(ctx, self.model, self)
+        self.animation = AnimationController(ctx, self.playback, self.timeline.model, self)
+        self.driving_check = DrivingCheckController(ctx, self.playback, self.options, self.timeline.model, self)
         # A new network needs the source prepared and the driving applied again.
         self.model.modelReady.connect(self.source.prepare)
         self.model.modelReady.connect(self.driving.apply)

@@ -21,9 +21,10 @@ class Lanes(QObject):
     """The worker threads: *engine* owns the Reenactor (model, source preparation, driving, previews),
     *source* reads and searches photos, *analysis* analyses driving videos and builds proxies, *frames*
     reads driving frames for the viewers, *export* writes exports, *training* prepares datasets and
-    trains (never the engine lane: the preview keeps rendering while a run trains)."""
+    trains (never the engine lane: the preview keeps rendering while a run trains), *check* runs the
+    driving check and the head's trajectories (after analysis, not behind the proxy or a render)."""
 
-    NAMES = ("engine", "source", "analysis", "frames", "export", "training")
+    NAMES = ("engine", "source", "analysis", "frames", "export", "training", "check")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -33,6 +34,7 @@ class Lanes(QObject):
         self.frames = WorkerLane("frames", self)
         self.export = WorkerLane("export", self)
         self.training = WorkerLane("training", self)
+        self.check = WorkerLane("check", self)
 
     def all(self) -> list[WorkerLane]:
         return [getattr(self, name) for name in self.NAMES]

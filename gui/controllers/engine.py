@@ -215,6 +215,17 @@ class Engine:
             index, to_qimage(frame.image), landmarks, (time.perf_counter() - started) * 1000, generation, cached
         )
 
+    def cached_mask(self, count: int, options: RenderOptions) -> np.ndarray:
+        """(count,) True for the frames the Reenactor holds rendered with `options` (the timeline's cache bar)."""
+        import numpy as np
+
+        reenactor = self.reenactor
+        mask = np.zeros(count, bool)
+        if reenactor is not None and reenactor.ready:
+            held = reenactor.cached_mask(options)[:count]
+            mask[: len(held)] = held
+        return mask
+
     def cached_render(self, index: int, options: RenderOptions) -> bool:
         reenactor = self.reenactor
         return bool(reenactor is not None and reenactor.ready and reenactor.cached_frame(index, options) is not None)
@@ -242,15 +253,20 @@ class Engine:
 
     # -- analysis lane -----------------------------------------------------------------------------------
     def load_driving(self, spec: DrivingSpec, cancel: CancelToken) -> ProgressStream[DrivingLoad]:
-        """Analyse a video (cached on disk afterwards) or read a performance."""
+        """Analyse a video (cached on disk afterwards) or read a performance (keys alone: a still one)."""
         if spec.kind == "performance":
+            from core.animation.authoring import still_performance
             from core.faces.performance import Performance, builtin_performance
 
-            performance = builtin_performance() if spec.is_builtin else Performance.load(spec.location)
+            if spec.is_keys:
+                performance = still_performance(spec.frames or 1, spec.fps or 25.0)
+            else:
+                performance = builtin_performance() if spec.is_builtin else Performance.load(spec.location)
             yield Progress(1, 1, "performance loaded")
+            own_name = spec.is_builtin or spec.is_keys
             info = DrivingInfo(
                 kind="performance",
-                name=spec.display_name if spec.is_builtin else str(getattr(performance, "name", spec.display_name)),
+                name=spec.display_name if own_name else str(getattr(performance, "name", spec.display_name)),
                 frame_count=performance.frame_count,
                 fps=performance.fps,
                 frame_size=(0, 0),

@@ -1,24 +1,34 @@
-"""Project files: a small JSON document holding the source and driving, options, face choices,
-reference frame, model choice, playhead and in / out points. Paths are stored absolute and relative to the project,
-so a project folder can move with its media.
+"""Project files: a small JSON document holding the source and driving, options (with the animator's
+controls and keys), face choices, reference frame, model choice, playhead and in / out points. The format
+is `core.project_file`'s, which `main.py render --project` reads too; here it maps to the app's specs.
+Paths are stored absolute and relative to the project, so a project folder can move with its media.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.config import RenderOptions
-from core.errors import ConfigError, InputError
+from core.project_file import (
+    FORMAT,
+    PROJECT_SUFFIX,
+    VERSION,
+    check_format,
+    driving_rate,
+    face_index,
+    frame_or_none,
+    keys_timeline,
+    location_entry,
+    project_options,
+    read_project,
+    resolve_location,
+)
 from gui.models.specs import BUILTIN_PERFORMANCE, DEMO_SOURCE, DrivingSpec, ModelChoice, SourceSpec
 
-FORMAT = "reenact-studio-project"
-VERSION = 1
-PROJECT_SUFFIX = ".reenact"
+__all__ = ["FORMAT", "PROJECT_SUFFIX", "VERSION", "ProjectData"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class ProjectData:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "source": None if self.source is None else {**_location(self.source.location, base), "face_index": self.source.face_index},
+            "source": None if self.source is None else {**location_entry(self.source.location, base), "face_index": self.source.face_index},
             "driving": None if self.driving is None else _driving_dict(self.driving, base),
             "options": self.options.to_dict(),
             "model": _model_dict(self.model, base),
@@ -47,26 +57,17 @@ class ProjectData:
 
     @classmethod
     def from_dict(cls, data: Any, base: Path | None = None, name: str = "project") -> ProjectData:
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise InputError(f"{name} is not a Reenact Studio project")
-        if not isinstance(data.get("version"), int) or data["version"] > VERSION:
-            raise InputError(f"{name} was saved by a newer Reenact Studio (project version {data.get('version')})")
-        try:
-            options = RenderOptions.from_dict(data.get("options") or {})
-        except ConfigError as err:
-            raise InputError(f"{name}: {err}") from err
+        check_format(data, name)
+        options = project_options(data, name)
         source = driving = None
         if data.get("source"):
-            source = SourceSpec(_resolve(data["source"], base, DEMO_SOURCE), _index(data["source"], name))
+            source = SourceSpec(resolve_location(data["source"], base, DEMO_SOURCE), face_index(data["source"], name))
         if data.get("driving"):
-            driving = DrivingSpec(
-                _resolve(data["driving"], base, BUILTIN_PERFORMANCE), _index(data["driving"], name),
-                _rate(data["driving"], name),
-            )
+            driving = _driving_from(data["driving"], base, name)
         model = _model_from(data.get("model") or {}, base)
-        frame = _frame_or_none(data.get("current_frame")) or 0
-        return cls(source, driving, options, model, frame, _frame_or_none(data.get("in_point")),
-                   _frame_or_none(data.get("out_point")))
+        frame = frame_or_none(data.get("current_frame")) or 0
+        return cls(source, driving, options, model, frame, frame_or_none(data.get("in_point")),
+                   frame_or_none(data.get("out_point")))
 
     # -- files ---------------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -76,83 +77,37 @@ class ProjectData:
 
     @classmethod
     def load(cls, path: Path) -> ProjectData:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"cannot read project {path.name}: {getattr(err, 'strerror', None) or err}") from err
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{path.name} is not a valid project file (line {err.lineno}: {err.msg})") from err
-        return cls.from_dict(data, path.parent, path.name)
-
-
-def _location(location: str, base: Path | None) -> dict[str, str]:
-    if location in (DEMO_SOURCE, BUILTIN_PERFORMANCE):
-        return {"builtin": location}
-    path = Path(location).resolve()
-    out = {"path": str(path)}
-    if base is not None:
-        with contextlib.suppress(ValueError):  # another drive on Windows: absolute path only
-            out["relative"] = os.path.relpath(path, base.resolve())
-    return out
-
-
-def _resolve(entry: Any, base: Path | None, builtin: str) -> str:
-    if not isinstance(entry, dict):
-        raise InputError("project entry must be an object with a path")
-    if entry.get("builtin") == builtin:
-        return builtin
-    relative = entry.get("relative")
-    if isinstance(relative, str) and base is not None:
-        candidate = (base / relative).resolve()
-        if candidate.exists():
-            return str(candidate)
-    path = entry.get("path")
-    if not isinstance(path, str):
-        raise InputError("project entry has no path")
-    return path
-
-
-def _frame_or_none(value: Any) -> int | None:
-    """A frame number from a project file (anything else, as from an older or edited file: None)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+        return cls.from_dict(read_project(path), path.parent, path.name)
 
 
 def _driving_dict(spec: DrivingSpec, base: Path | None) -> dict[str, Any]:
-    out: dict[str, Any] = {**_location(spec.location, base), "face_index": spec.face_index}
+    if spec.is_keys:
+        return {"keys": {"frames": spec.frames, "fps": spec.fps or 25.0}}
+    out: dict[str, Any] = {**location_entry(spec.location, base), "face_index": spec.face_index}
     if spec.fps is not None:
         out["fps"] = spec.fps  # a folder of numbered frames plays at the rate the user gave
     return out
 
 
-def _rate(entry: dict, name: str) -> float | None:
-    value = entry.get("fps")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1000:
-        raise InputError(f"{name}: the driving frames' fps must be a number above 0 and at most 1000")
-    return float(value)
-
-
-def _index(entry: dict, name: str) -> int:
-    value = entry.get("face_index", 0)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InputError(f"{name}: face_index must be 0 or more")
-    return value
+def _driving_from(entry: Any, base: Path | None, name: str) -> DrivingSpec:
+    timeline = keys_timeline(entry, name)
+    if timeline is not None:
+        return DrivingSpec.keys(timeline.frames, timeline.fps)
+    return DrivingSpec(resolve_location(entry, base, BUILTIN_PERFORMANCE), face_index(entry, name),
+                       driving_rate(entry, name))
 
 
 def _model_dict(model: ModelChoice, base: Path | None) -> dict[str, Any]:
     out = model.to_dict()
     if model.path is not None:
-        out.update(_location(str(model.path), base))
+        out.update(location_entry(str(model.path), base))
     return out
 
 
 def _model_from(entry: dict, base: Path | None) -> ModelChoice:
     kind = entry.get("kind", "none")
     if kind == "file":
-        return ModelChoice.file(_resolve(entry, base, ""))
+        return ModelChoice.file(resolve_location(entry, base, ""))
     if kind == "random":
         resolution = entry.get("resolution", 256)
         return ModelChoice.random(resolution if isinstance(resolution, int) else 256)

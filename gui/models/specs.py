@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-#: Source or driving "paths" that name built-in material instead of a file.
-DEMO_SOURCE = "demo:astronaut"
-BUILTIN_PERFORMANCE = "builtin:performance"
+from core.project_file import BUILTIN_PERFORMANCE, DEMO_SOURCE, KEYS_DRIVING
+
+__all__ = ["BUILTIN_PERFORMANCE", "DEMO_SOURCE", "KEYS_DRIVING", "DrivingSpec", "ModelChoice", "SourceSpec"]
 
 
 @dataclass(frozen=True)
@@ -37,24 +37,34 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class DrivingSpec:
-    """The motion: a video file, a folder of numbered frames (played at ``fps``), a performance file, or
-    the built-in performance."""
+    """The motion: a video file, a folder of numbered frames (played at ``fps``), a performance file, the
+    built-in performance, or keys alone (`keys`: ``frames`` frames at ``fps`` that only the keys move)."""
 
-    location: str  # a file path, a folder of frames, or BUILTIN_PERFORMANCE
+    location: str  # a file path, a folder of frames, BUILTIN_PERFORMANCE or KEYS_DRIVING
     face_index: int = 0
-    fps: float | None = None  # the rate of a folder of numbered frames (None: 25); videos have their own
+    fps: float | None = None  # the rate of a folder of numbered frames (None: 25) or of keys; videos have their own
+    frames: int | None = None  # keys alone: the timeline's length
+
+    @classmethod
+    def keys(cls, frames: int, fps: float = 25.0) -> DrivingSpec:
+        """A timeline of `frames` frames with no video: the keys alone move the portrait."""
+        return cls(KEYS_DRIVING, 0, float(fps), int(frames))
 
     @property
     def is_builtin(self) -> bool:
         return self.location == BUILTIN_PERFORMANCE
 
     @property
+    def is_keys(self) -> bool:
+        return self.location == KEYS_DRIVING
+
+    @property
     def path(self) -> Path | None:
-        return None if self.is_builtin else Path(self.location)
+        return None if self.is_builtin or self.is_keys else Path(self.location)
 
     @property
     def kind(self) -> Literal["video", "performance"]:
-        if self.is_builtin:
+        if self.is_builtin or self.is_keys:
             return "performance"
         from core.faces.performance import is_performance_file
 
@@ -63,6 +73,8 @@ class DrivingSpec:
 
     @property
     def display_name(self) -> str:
+        if self.is_keys:
+            return f"Keys alone ({self.frames} frames)"
         return "Built-in performance" if self.is_builtin else Path(self.location).name
 
 

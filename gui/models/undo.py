@@ -43,7 +43,29 @@ def describe(name: str, value: Any) -> str:
     return f"{label} {value}"
 
 
-class SetOptionCommand(QUndoCommand):
+class OptionsEdit(QUndoCommand):
+    """Replaces the document's options: `new` on redo, `old` on undo; a merge takes the later edit's
+    options (an edit that ends where it started is no undo step)."""
+
+    old: RenderOptions
+    new: RenderOptions
+    stamp: float
+
+    def absorb(self, other: OptionsEdit) -> bool:
+        self.new = other.new
+        self.stamp = other.stamp
+        if self.new == self.old:
+            self.setObsolete(True)  # dragged back to where it started: no undo step
+        return True
+
+    def redo(self) -> None:
+        self.document.set_options(self.new)
+
+    def undo(self) -> None:
+        self.document.set_options(self.old)
+
+
+class SetOptionCommand(OptionsEdit):
     """Set one `RenderOptions` field; consecutive changes of the same field within `MERGE_WINDOW_S`
     merge, so dragging a slider is one undo step."""
 
@@ -67,18 +89,8 @@ class SetOptionCommand(QUndoCommand):
             return False
         if other.stamp - self.stamp > MERGE_WINDOW_S:
             return False
-        self.new = other.new
-        self.stamp = other.stamp
-        self.setText(describe(self.name, getattr(self.new, self.name)))
-        if self.new == self.old:
-            self.setObsolete(True)  # dragged back to where it started: no undo step
-        return True
-
-    def redo(self) -> None:
-        self.document.set_options(self.new)
-
-    def undo(self) -> None:
-        self.document.set_options(self.old)
+        self.setText(describe(self.name, getattr(other.new, self.name)))
+        return self.absorb(other)
 
 
 class SetPlayRangeCommand(QUndoCommand):

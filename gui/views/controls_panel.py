@@ -159,6 +159,9 @@ class ControlsPanel(QScrollArea):
         self.strength.set_value(options.strength)
         self.identity.set_value(options.identity_adaptation)
         self.smoothing.set_value(options.smoothing)
+        for name, field in (("strength", self.strength), ("identity_adaptation", self.identity),
+                            ("smoothing", self.smoothing)):  # keyed: its curve rules (Animate panel)
+            field.setEnabled(options.animation.curve(name) is None)
         for widget, on in ((self.relative, options.relative), (self.absolute, not options.relative), (self.paste_back, options.paste_back)):
             widget.blockSignals(True)
             widget.setChecked(on)

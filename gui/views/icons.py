@@ -244,6 +244,26 @@ def _reference(p: QPainter, c: QColor) -> None:
     p.drawEllipse(QPointF(12, 12), 1.2, 1.2)
 
 
+def _key(p: QPainter, c: QColor, variant: str) -> None:
+    """A keyframe diamond; "previous"/"next" with an arrow before or after it, "delete" crossed out."""
+    cx = {"previous": 15.0, "next": 9.0}.get(variant, 12.0)
+    diamond = _poly((cx, 6), (cx + 6, 12), (cx, 18), (cx - 6, 12))
+    if variant == "key":
+        _fill(p, c)
+        p.drawPolygon(diamond)
+        return
+    _pen(p, c, 1.6)
+    p.drawPolygon(diamond)
+    if variant == "delete":
+        p.drawLine(QPointF(5, 19), QPointF(19, 5))
+    elif variant == "previous":
+        _fill(p, c)
+        p.drawPolygon(_poly((2.5, 12), (7, 8.5), (7, 15.5)))
+    else:
+        _fill(p, c)
+        p.drawPolygon(_poly((21.5, 12), (17, 8.5), (17, 15.5)))
+
+
 def _app(p: QPainter, c: QColor) -> None:
     grad_colour = QColor(theme.ACCENT)
     _fill(p, grad_colour)
@@ -284,6 +304,10 @@ _DRAW: dict[str, Callable[[QPainter, QColor], None]] = {
     "warning": _warning,
     "reference": _reference,
     "app": _app,
+    "key": lambda p, c: _key(p, c, "key"),
+    "key-delete": lambda p, c: _key(p, c, "delete"),
+    "key-previous": lambda p, c: _key(p, c, "previous"),
+    "key-next": lambda p, c: _key(p, c, "next"),
 }
 
 

@@ -17,6 +17,9 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QStackedWid
 
 from gui.controllers.app import AppController
 from gui.demo import demo_available
+from gui.views.animation_docks import MENU as ANIMATION_MENU
+from gui.views.animation_docks import AnimationDocks
+from gui.views.animation_docks import add_actions as add_animation_actions
 from gui.views.batch_dialog import BatchDialog
 from gui.views.controls_panel import ControlsPanel
 from gui.views.driving_panel import DrivingPanel, is_driving_path
@@ -71,6 +74,7 @@ class MainWindow(QMainWindow):
         self.add_panel("Controls", self.controls, Qt.DockWidgetArea.RightDockWidgetArea)
         timeline_dock = self.add_panel("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
         timeline_dock.setTitleBarWidget(QWidget())  # no title bar: the timeline is part of the workspace
+        self.animation_docks = AnimationDocks(self)  # Animate, Driving check, Curves and Trajectory
         self.resizeDocks([self.docks["Source"], self.docks["Controls"]], [280, 330], Qt.Orientation.Horizontal)
         self.workspace = "animate"
         self._animate_state: QByteArray | None = None  # the docks as they were when Train was opened
@@ -231,6 +235,7 @@ class MainWindow(QMainWindow):
         a("model_details", "Model &details…")
         a("shortcuts", "&Keyboard shortcuts")
         a("about", "&About Reenact Studio")
+        add_animation_actions(a)
         self.compare_group = QActionGroup(self)
         for name in ("compare_result", "compare_before", "compare_wipe"):
             self.compare_group.addAction(self.actions_by_name[name])
@@ -274,6 +279,7 @@ class MainWindow(QMainWindow):
         self._menu("&Playback", ("play", "shuttle_back", "shuttle_stop", "shuttle_forward", None, "step_back",
                                  "step_forward", "jump_back", "jump_forward", "prev_mark", "next_mark", "to_start",
                                  "to_end", None, "set_in", "set_out", "clear_in", "clear_out", "clear_range", "loop"))
+        self._menu("&Animation", ANIMATION_MENU)
         self._menu("&Model", ("choose_model", "demo_model", "random_model", "unload_model", None, "model_details"))
         self._menu("&Help", ("shortcuts", "about"))
         self.recent_menu.aboutToShow.connect(self._fill_recent)
