@@ -97,7 +97,7 @@ class ModelState(QObject):
         info = self.info
         if self.status != "ready" or info is None or info.random_weights or not info.is_demo:
             return ("", "")
-        return (f"Demo quality · {info.resolution} px model: soft faces. Load or train a model for better results.",
+        return (f"Demo quality · {info.resolution} px model: load or train one for sharper faces",
                 f"Demo quality · {info.resolution} px")
 
     def details(self) -> tuple[str, str]:

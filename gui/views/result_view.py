@@ -253,7 +253,9 @@ class ResultView(QWidget):
         return False
 
     def _place_quality(self) -> None:
-        self.quality.fit(self.canvas.width() // 2)  # the other half of the bottom is the result's info
+        """Bottom left of the viewer, the long line when it fits beside the result's info (bottom right)."""
+        info = self.canvas.fontMetrics().horizontalAdvance(self.canvas.info) + 16 if self.canvas.info else 0
+        self.quality.fit(self.canvas.width() - info - 40)
         self.quality.adjustSize()
         self.quality.move(10, self.canvas.height() - self.quality.height() - 10)
 
@@ -334,6 +336,8 @@ class ResultView(QWidget):
             f"{frame.image.width()}×{frame.image.height()}{when} · "
             + ("from the cache" if frame.cached else f"rendered in {frame.render_ms:.0f} ms"),
         )
+        if self.quality.isVisible():
+            self._place_quality()
 
     def _show_before(self) -> None:
         self.canvas.set_compare(self.preview.before)

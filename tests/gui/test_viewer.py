@@ -111,7 +111,7 @@ def test_the_demo_model_is_named_in_artist_terms_with_details_one_click_away(win
     assert window.toolbar_badge.text() == "Demo quality · 128 px"
     caption = window.result_view.quality
     assert caption.isVisible() and caption.text().startswith("Demo quality · 128 px")
-    assert "Load or train" in caption.full
+    assert "load or train" in caption.full
     window.toolbar_badge.clicked.emit()
     title, text = dialogs.infos[-1]
     assert title == "Model details" and "1.60 M" in text and "500" in text and "128 px" in text
