@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from core.config import ModelConfig
 from core.errors import ConfigError
 from training.config import TrainConfig, load_run_config
+from training.demo_data import VALIDATION_IDENTITY
 
 CONFIGS = Path(__file__).resolve().parents[2] / "training" / "configs"
 
@@ -19,15 +21,29 @@ def test_defaults_are_the_papers_settings() -> None:
     assert (config.lr_generator, config.lr_discriminator) == (2e-5, 1e-5)
     assert config.gan_mode == "nonsaturating"
     assert config.perceptual_fallback == "none"  # no silent replacement of the VGG losses
+    assert config.perceptual == "vgg19"  # the L1 stand-in only by an explicit choice
+
+
+def test_small_data_defaults_let_the_synthesis_learn() -> None:
+    config = TrainConfig()
+    assert config.mask_bias is None and config.mask_penalty == 0.0  # None: the network's own start, sigmoid(1)
+    assert config.warped_weight == 0.5 and config.max_still_share == 0.25
+    for bad in ({"warped_weight": -1.0}, {"max_still_share": 0.0}, {"mask_penalty": -0.1}, {"perceptual": "l2"}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            TrainConfig.from_dict(bad)
 
 
 def test_shipped_configs_load() -> None:
     model, train = load_run_config(CONFIGS / "paper256.yaml")
-    assert model == ModelConfig() and model.resolution == 256
+    assert model == replace(ModelConfig(), flow_heatmap_variance=3.0) and model.resolution == 256
     assert train.lambda_gan == 10.0 and train.perceptual_fallback == "none"
     tiny_model, tiny_train = load_run_config(CONFIGS / "tiny.yaml")
     assert tiny_model.resolution == 64 and tiny_model.fusion_widths == ModelConfig.tiny(64).fusion_widths
-    assert tiny_train.perceptual_fallback == "l1"
+    assert tiny_train.perceptual_fallback == "l1" and tiny_train.perceptual == "vgg19"  # L1 only without VGG19
+    demo_model, demo_train = load_run_config(CONFIGS / "demo128.yaml")
+    assert demo_model.warp_source and demo_model.flow_heatmap_variance == 3.0
+    assert demo_train.perceptual == "vgg19" and demo_train.perceptual_fallback == "none"
+    assert demo_train.holdout_identities == (VALIDATION_IDENTITY,) and demo_train.mask_bias == 1.0
 
 
 def test_round_trip_through_plain_data() -> None:
