@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import RenderOptions
 from core.errors import CheckpointError, InputError
 from core.faces.landmarks import BackendUnavailableError
+from core.faces.search import can_detect_turned, detector_face_px
 from core.progress import CancelToken, Progress, ProgressStream
 from gui.images import fit_within, to_qimage
 from gui.models.model_state import ModelInfo
@@ -60,10 +61,17 @@ class LockedDetector:
         self.name = detector.name
         self.key = detector.key
         self.wants_gray = detector.wants_gray
+        self.smallest_face_px = detector_face_px(detector)  # whether frames are enlarged for small faces
+        if can_detect_turned(detector):  # the slower search for turned faces (dlib's CNN), as in the CLI
+            self.detect_turned = self._detect_turned
 
     def detect(self, image: np.ndarray) -> list:
         with self._lock:
             return self._detector.detect(image)
+
+    def _detect_turned(self, image: np.ndarray) -> list:
+        with self._lock:
+            return self._detector.detect_turned(image)  # type: ignore[attr-defined]
 
     def refine(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         with self._lock:
@@ -235,7 +243,7 @@ class Engine:
         """Read the photo and find its faces; a photo without a face still comes back, with the reason."""
         from core.errors import NoFaceError
         from core.faces.image_io import read_image
-        from core.faces.landmarks import detect_faces, pick_face
+        from core.faces.landmarks import detect_faces, pick_face, searched_face_px
 
         if spec.is_demo:
             from gui.demo import demo_portrait
@@ -246,7 +254,7 @@ class Engine:
         faces = tuple(detect_faces(photo, self.detector()))
         problem = None
         try:
-            pick_face(list(faces), spec.face_index, name)
+            pick_face(list(faces), spec.face_index, name, searched_face_px(photo.shape))  # the CLI's message
         except NoFaceError as err:
             problem = str(err)
         return SourceCandidate(name, photo, faces, to_qimage(photo), problem)

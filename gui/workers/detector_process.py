@@ -3,7 +3,8 @@
 dlib holds Python's GIL while it loads its 68-point model (about a second) and while it runs a few
 calls; in the app's process that would freeze the UI. Here it runs in a child process (spawned, so no
 Qt state is inherited) and the app talks to it through a pipe: `RemoteDetector` implements the core's
-`LandmarkDetector` protocol, so the core's analysis, tracking and `Reenactor.set_source` use it
+`LandmarkDetector` protocol (with the optional `detect_turned` search and `smallest_face_px` when the
+child's detector has them), so the core's analysis, tracking and `Reenactor.set_source` use it
 unchanged. Worker threads that call it wait on the pipe without holding the GIL.
 
 If the process cannot start or dies, calls raise `BackendUnavailableError` with what happened; the
@@ -39,7 +40,10 @@ def _serve(conn: Any, backend: str) -> None:  # runs in the child process
     except Exception as err:  # noqa: BLE001 - reported to the parent, which decides what to do
         conn.send(("error", err))
         return
-    conn.send(("ready", (detector.name, detector.key, bool(detector.wants_gray))))
+    from core.faces.search import can_detect_turned, detector_face_px
+
+    facts = (detector.name, detector.key, bool(detector.wants_gray), can_detect_turned(detector), detector_face_px(detector))
+    conn.send(("ready", facts))
     while True:
         try:
             request = conn.recv()
@@ -76,7 +80,9 @@ class RemoteDetector:
         if status != "ready":
             self.close()
             raise payload if isinstance(payload, Exception) else BackendUnavailableError(str(payload))
-        self.name, self.key, self.wants_gray = payload
+        self.name, self.key, self.wants_gray, turned, self.smallest_face_px = payload
+        if turned:  # the child's detector has the slower search for turned faces (dlib's CNN)
+            self.detect_turned = self._detect_turned
 
     def _receive(self) -> tuple[str, Any]:
         try:
@@ -105,6 +111,9 @@ class RemoteDetector:
 
     def detect(self, image: np.ndarray) -> list:
         return self._call("detect", np.ascontiguousarray(image))
+
+    def _detect_turned(self, image: np.ndarray) -> list:
+        return self._call("detect_turned", np.ascontiguousarray(image))
 
     def refine(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         return self._call("refine", np.ascontiguousarray(image), np.asarray(box))
