@@ -20,6 +20,7 @@ from gui.workers import Job, JobFailure, JobHandle
 
 if TYPE_CHECKING:
     from core.export import ExportResult
+    from gui.models.document import Document
 
 ExportFormat = Literal["mp4", "mov", "webm", "png", "gif", "webp"]
 FORMAT_SUFFIX = {"mp4": ".mp4", "mov": ".mov", "webm": ".webm", "gif": ".gif", "webp": ".webp", "png": ""}
@@ -77,6 +78,18 @@ def with_format(path: Path, fmt: ExportFormat) -> Path:
     known = {ext for ext in FORMAT_SUFFIX.values() if ext}
     stem = path.name[: -len(path.suffix)] if path.suffix.lower() in known else path.name
     return path.with_name(stem + FORMAT_SUFFIX[fmt])
+
+
+def export_inputs(document: Document) -> list[Path | None]:
+    """The files an export must never replace: the portrait, the driving, the checkpoint and the project file."""
+    model = document.model
+    checkpoint = model.path
+    if model.kind == "demo":
+        from resources import default_checkpoint
+
+        checkpoint = default_checkpoint()
+    source, driving = document.source, document.driving
+    return [source and source.path, driving and driving.path, checkpoint, document.project_path]
 
 
 def eta_seconds(progress: Progress, elapsed: float) -> float | None:
@@ -154,6 +167,7 @@ class ExportController(ExportLaneJob):
     def start(self, settings: ExportSettings) -> JobHandle | None:
         """Start exporting; None (with a dialog) when the settings cannot work."""
         from core.export import check_target
+        from core.safety import refuse_overwriting_inputs
 
         reason = self.can_export()
         if reason:
@@ -161,7 +175,9 @@ class ExportController(ExportLaneJob):
             return None
         try:
             output = settings.output_options()
-            check_target(settings.target, output)  # an unwritable folder or MP4 with alpha fails now, not after rendering
+            targets = check_target(settings.target, output)  # an unwritable folder or MP4 with alpha fails now
+            for path in targets.values():  # nothing the scene was made from is written over
+                refuse_overwriting_inputs(path, export_inputs(self.ctx.document), "the export")
             if not 0 <= settings.start < settings.stop <= self.ctx.scene.frame_count:
                 raise UserError(
                     f"the frame range {settings.start}..{settings.stop - 1} is outside the driving "

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import shiboken6
 
 from gui.models.settings import AppSettings
 
@@ -88,6 +89,9 @@ def controller(qapp, dialogs: StubDialogs, tmp_path: Path) -> Iterator:
     app.project.autosaver.folder.mkdir(parents=True, exist_ok=True)
     yield app
     app.shutdown()
+    # Its Qt objects go now, in the GUI thread: left to Python's cycle collector, which may run in another
+    # test's worker thread, its active timers would stay registered and fire on freed memory (a crash).
+    shiboken6.delete(app)
 
 
 def open_scene(app, qtbot, checkpoint: Path, source: Path | str | None, driving: Path | str | None, timeout_s: float = 120) -> None:

@@ -1,6 +1,7 @@
 """Hostile inputs opened in the app become an error dialog with the core's own message, the app keeps
 running (the next good input works), and nothing hangs: pipes, broken performance files, damaged
-checkpoints, and an export aimed at the driving video itself."""
+checkpoints, a photo without a face, and an export aimed at any file the scene was made from (refused
+before any work, as render refuses it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from core.errors import UserError
+from core.safety import refuse_overwriting_inputs
 from gui.controllers.export import ExportSettings
 from gui.models.specs import ModelChoice
 from tests.gui.conftest import open_scene
@@ -100,24 +102,107 @@ def test_damaged_checkpoints_give_the_core_message(controller, qtbot, dialogs, t
     qtbot.waitUntil(lambda: controller.model_state.status == "ready", timeout=30_000)
 
 
-def test_an_export_onto_the_driving_video_is_refused_and_the_video_kept(
-    controller, qtbot, dialogs, tmp_path: Path, tiny_checkpoint: Path, obama_path: Path, megamind_path: Path
-) -> None:
+def _digest(path: Path) -> str:
+    """A file's bytes, or a folder's files and their bytes, as one hash."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return hashlib.blake2b(b"".join(p.name.encode() + p.read_bytes() for p in files)).hexdigest()
+
+
+def _scene_files(folder: Path, obama_path: Path, megamind_path: Path) -> dict[str, Path]:
+    """The user's own files: a GIF portrait, a short driving clip and the same clip as numbered frames."""
+    from PIL import Image
+
     from core.video import VideoReader, VideoWriter
 
-    folder = tmp_path / "videos"
-    folder.mkdir()
-    clip = folder / "driver.mp4"
+    portrait = folder / "portrait.gif"
+    Image.open(obama_path).convert("RGB").save(portrait)
+    clip, frames = folder / "driver.mp4", folder / "frames"
+    frames.mkdir()
     with VideoReader(megamind_path) as reader, VideoWriter(clip, fps=reader.fps, size=reader.size) as out:
-        for _, frame in reader.iter_frames(30, 42):
+        for index, frame in reader.iter_frames(30, 42):
             out.write(np.ascontiguousarray(frame))
-    before = hashlib.blake2b(clip.read_bytes()).hexdigest()
-    open_scene(controller, qtbot, tiny_checkpoint, obama_path, clip)
-    controller.export.start(ExportSettings(clip, start=0, stop=12, paste_back=False, quality=70))
+            Image.fromarray(np.asarray(frame)).save(frames / f"frame_{index - 30 + 1:04d}.png")
+    return {"portrait": portrait, "clip": clip, "frames": frames}
+
+
+@pytest.mark.parametrize(
+    ("case", "driving", "target"),
+    [
+        ("onto the driving video", "clip", lambda f: f["clip"]),
+        ("onto the source photo (a .gif portrait exported as .gif)", "clip", lambda f: f["portrait"]),
+        ("onto a link to the source photo", "clip", lambda f: _link(f["portrait"], f["portrait"].parent / "link.gif")),
+        ("as PNG frames into the driving frames' folder", "frames", lambda f: f["frames"]),
+    ],
+)
+def test_an_export_onto_an_input_is_refused_before_any_work_and_the_input_kept(
+    controller, qtbot, dialogs, tmp_path: Path, tiny_checkpoint: Path, obama_path: Path, megamind_path: Path,
+    case: str, driving: str, target,
+) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    files = _scene_files(folder, obama_path, megamind_path)
+    before = {name: _digest(path) for name, path in files.items()}
+    open_scene(controller, qtbot, tiny_checkpoint, files["portrait"], files[driving])
+    output = target(files)
+    listing = sorted(p.name for p in folder.iterdir())
+    assert controller.export.start(ExportSettings(output, start=0, stop=12, paste_back=True, quality=70)) is None
+    title, message = dialogs.errors[-1]
+    assert title == "Cannot export" and "would destroy the input" in message, case
+    assert message == _core_message(lambda out: refuse_overwriting_inputs(out, _inputs(controller), "the export"), output)
+    assert {name: _digest(path) for name, path in files.items()} == before
+    assert sorted(p.name for p in folder.iterdir()) == listing  # no temporary file either
+    assert not controller.export.running
+
+
+def _link(path: Path, link: Path) -> Path:
+    link.symlink_to(path)
+    return link
+
+
+def _inputs(controller) -> list[Path | None]:
+    from gui.controllers.export import export_inputs
+
+    return export_inputs(controller.document)
+
+
+def test_an_export_onto_the_project_file_or_the_checkpoint_is_refused(
+    controller, qtbot, dialogs, tmp_path: Path, tiny_checkpoint: Path, obama_path: Path
+) -> None:
+    """Odd names, but the user's: a project saved as scene.webp, a checkpoint named weights.gif."""
+    checkpoint = tmp_path / "weights.gif"
+    checkpoint.write_bytes(tiny_checkpoint.read_bytes())
+    open_scene(controller, qtbot, checkpoint, obama_path, "builtin")
+    project = tmp_path / "scene.webp"
+    assert controller.project.save_to(project) and controller.document.project_path == project
+    for target in (project, checkpoint):
+        before = _digest(target)
+        assert controller.export.start(ExportSettings(target, start=0, stop=4, paste_back=True)) is None
+        title, message = dialogs.errors[-1]
+        assert title == "Cannot export" and f"is the input {target}" in message
+        assert _digest(target) == before
+
+
+def test_a_large_photo_without_a_face_gives_the_clis_message(
+    controller, qtbot, dialogs, tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 2400 px photo is searched down to 100 px faces (not the default 40): the dialog says so, as render does."""
+    import json
+
+    import cv2
+    from PIL import Image
+
+    from main import main
+
+    skimage_data = pytest.importorskip("skimage.data")
+    path = tmp_path / "big.png"
+    Image.fromarray(cv2.resize(skimage_data.coffee(), None, fx=4, fy=4)).save(path)
+    code = main(["render", str(path), "builtin", "-o", str(tmp_path / "out.gif"), "--checkpoint", str(tiny_checkpoint),
+                 "--json"])
+    cli = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 2 and "down to 100 px" in cli["error"]
+    controller.source.open(path)
     title, message = _wait_for_error(qtbot, dialogs)
-    assert title == "Export failed" and "would destroy the input" in message and "driver.mp4" in message
-    assert hashlib.blake2b(clip.read_bytes()).hexdigest() == before
-    assert [p.name for p in folder.iterdir()] == ["driver.mp4"]  # no temporary file either
+    assert title == "No usable face" and message == cli["error"]
 
 
 def test_a_cache_folder_variable_pointing_at_a_file_gives_a_dialog(
