@@ -104,7 +104,7 @@ def fit_shapes(landmarks: np.ndarray) -> ShapeFit:
 #: (x right, y down, z away from the camera): below the chin and behind the face. A head that keeps
 #: its place turns about this point, as a real one does on its neck, not about its nose: a tilt leaves
 #: the chin and collar nearly still and moves the crown; a turn swings the face sideways.
-NECK_PIVOT: tuple[float, float, float] = (0.0, 100.0, 80.0)
+NECK_PIVOT: tuple[float, float, float] = (0.0, 100.0, 50.0)
 
 
 def neck_swing(scale: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
