@@ -73,13 +73,17 @@ def test_preprocess_json_reports_clips_frames_and_skipped(raw_folder: Path, tmp_
 
 
 @pytest.mark.slow
-def test_ctrl_c_saves_a_checkpoint_and_exits(synthetic_data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 0), (signal.SIGTERM, 143)], ids=["Ctrl-C", "SIGTERM"])
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_after_this_step_and_exits(
+    synthetic_data: Path, tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    """SIGTERM (a scheduler's or a logout's stop) keeps the step's work like Ctrl-C, and exits 128 + 15."""
     run_dir = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "train", "--data", str(synthetic_data), "--out", str(run_dir),
          "--config", str(TINY), "--steps", "100000", "--batch-size", "2", "--num-workers", "0", "--threads", "1",
-         "--json"],
+         "--checkpoint-every", "100000", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
     )
     try:
@@ -91,16 +95,18 @@ def test_ctrl_c_saves_a_checkpoint_and_exits(synthetic_data: Path, tmp_path: Pat
             time.sleep(0.2)
         else:
             pytest.fail("training did not start within 60 s")
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, err
+    assert process.returncode == code, err
     result = last_json(out)
     assert result["stopped"] is True and result["steps"] >= 1
-    assert "stopping after this step" in err
-    assert load_checkpoint(result["checkpoint"]).train_state["step"] == result["steps"]
+    assert "stopping after this step" in err and "Traceback" not in err
+    assert load_checkpoint(result["checkpoint"]).train_state["step"] == result["steps"]  # saved at the stop
+    assert (sig != signal.SIGTERM) or f"stopped by SIGTERM: stopped step {result['steps']}" in err
+    assert not [p.name for p in run_dir.rglob(".*") if ".part" in p.name]  # no temporary file left
 
 
 def test_a_faceless_folder_gives_an_empty_dataset_and_training_says_why(

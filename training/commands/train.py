@@ -2,15 +2,18 @@
 
 Runs on one device, or on several with ``torchrun --nproc_per_node=K main.py train ...`` (DDP; only
 rank 0 prints and writes). Ctrl-C stops after the current step and saves a checkpoint; a second
-Ctrl-C aborts at once without saving.
+Ctrl-C aborts at once without saving. SIGTERM and SIGHUP (a scheduler's stop, a closed terminal) do the
+same, and the process then exits with 128 + the signal's number.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from core.cli import CommandResult, drive
@@ -77,6 +80,37 @@ def _make_folder(folder: Any) -> None:
         raise OutputError(describe_os_error(err, folder)) from err
 
 
+@contextlib.contextmanager
+def _stop_after_this_step(cancel: Any, announce: bool) -> Iterator[list[int]]:
+    """Within this block Ctrl-C, SIGTERM and SIGHUP cancel `cancel` (the trainer stops after its step and
+    saves a checkpoint); a second one aborts at once (SIGTERM/SIGHUP: `core.signals`' handler, exit
+    128 + n). Yields the signals received. A signal the user set to be ignored (nohup) stays ignored."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    from core.signals import TERMINATION_SIGNALS
+
+    wanted = [signal.SIGINT, *(s for s in TERMINATION_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN)]
+    previous: dict[int, Any] = {}
+
+    def on_stop(signum: int, frame: Any) -> None:
+        received.append(signum)
+        cancel.cancel()
+        for sig in wanted:
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else previous[sig] or signal.SIG_DFL)
+        if announce:
+            again = "Ctrl-C" if signum == signal.SIGINT else f"{signal.Signals(signum).name} or Ctrl-C"
+            log.warning("stopping after this step and saving a checkpoint (%s again to abort)", again)
+
+    previous.update({sig: signal.signal(sig, on_stop) for sig in wanted})
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
 def run(args: argparse.Namespace) -> CommandResult:
     from pathlib import Path
 
@@ -91,7 +125,6 @@ def run(args: argparse.Namespace) -> CommandResult:
         logging.getLogger("reenact").setLevel(logging.WARNING)
         args.json = False
     cancel = CancelToken()
-    previous_handler = None
     try:
         model, train, checkpoint = _configs(args)
         out = Path(args.out)
@@ -99,25 +132,15 @@ def run(args: argparse.Namespace) -> CommandResult:
             _make_folder(out)
             check_writable_dir(out, "run")
         session = setup_run(args.data, out, model, train, context.device, context, checkpoint)
-        if threading.current_thread() is threading.main_thread():
-
-            def on_interrupt(signum: int, frame: Any) -> None:
-                cancel.cancel()
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                if context.is_main:
-                    log.warning("stopping after this step and saving a checkpoint (Ctrl-C again to abort)")
-
-            previous_handler = signal.signal(signal.SIGINT, on_interrupt)
-        if context.is_main:
-            log.info("training %s px, batch %d x %d process(es), steps %d -> %d on %s",
-                     model.resolution, train.batch_size, context.world_size, session.trainer.step, train.steps,
-                     context.device)
-            result = drive(session.stream(cancel), "train")
-        else:
-            result = run_to_end(session.stream(cancel))
+        with _stop_after_this_step(cancel, context.is_main) as signals:
+            if context.is_main:
+                log.info("training %s px, batch %d x %d process(es), steps %d -> %d on %s",
+                         model.resolution, train.batch_size, context.world_size, session.trainer.step, train.steps,
+                         context.device)
+                result = drive(session.stream(cancel), "train")
+            else:
+                result = run_to_end(session.stream(cancel))
     finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGINT, previous_handler)
         distributed.shutdown(context)
     data = {
         "steps": result.step,
@@ -134,4 +157,8 @@ def run(args: argparse.Namespace) -> CommandResult:
             + (f" ({result.vgg})" if result.vgg else ""))
     if result.stopped:
         text += f"; continue with --resume --out {args.out}"
-    return CommandResult(data=data, text=text if context.is_main else "")
+    terminated = next((sig for sig in signals if sig != signal.SIGINT), None)  # a scheduler's or a terminal's stop
+    if terminated is not None:
+        text = f"stopped by {signal.Signals(terminated).name}: {text}"
+    return CommandResult(data=data, text=text if context.is_main else "",
+                         exit_code=None if terminated is None else 128 + terminated)
