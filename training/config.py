@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -144,7 +144,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value > high:
                 problems.append(f"{name} must be at most {high:g}, got {value:g}")
-        numbers = [(name, getattr(self, name)) for name in _FLOATS]
+        # Every number field, those added later included (a list of names to keep up would miss them).
+        numbers = [(f.name, value) for f in fields(self) if isinstance(value := getattr(self, f.name), float)]
         numbers += [(f"betas[{i}]", b) for i, b in enumerate(self.betas)]
         numbers += [(f"perceptual_weights[{i}]", w) for i, w in enumerate(self.perceptual_weights)]
         problems += [f"{name} must be a finite number, got {value}" for name, value in numbers if not math.isfinite(value)]
@@ -181,9 +182,6 @@ _UPPER_BOUNDS: dict[str, float] = {
     "lambda_content": 1e6, "lambda_local": 1e6, "feature_matching": 1e6, "content_l1": 1e6,
     "warp_strength": 10.0, "color_jitter": 1.0, "warped_weight": 100.0, "mask_penalty": 1e6,
 }  # fmt: skip
-_FLOATS = ("lr_generator", "lr_discriminator", "lambda_gan", "lambda_content", "lambda_local", "feature_matching",
-           "content_l1", "warp_strength", "color_jitter", "video_warp_probability", "flip_probability",
-           "holdout_fraction", "warped_weight", "mask_penalty", "max_still_share")
 
 
 def load_run_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:
