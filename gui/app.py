@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -59,6 +61,45 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
     apply_theme(app)
     return app
+
+
+#: What a session in a temporary folder means for what the app keeps in each per-user folder.
+_FOLDER_USES = {
+    "config": "settings are not remembered after you quit",
+    "data": "the autosave and training runs are kept there: copy out any run you want to keep",
+    "cache": "video analyses are made again next time",
+}
+
+
+def usable_user_folders(dialogs: DialogView) -> str | None:
+    """Make the settings, data and cache folders usable before anything reads them: one that cannot be
+    used (REENACT_CONFIG_DIR or REENACT_DATA_DIR pointing at a file, a read-only home) is replaced, for
+    this session and the processes it starts, by one in a temporary folder. Returns what to tell the
+    user once the window shows ("" when all were fine), or None after an error dialog when not even a
+    temporary folder can be made (the app cannot start)."""
+    from core import paths
+    from core.errors import OutputError
+
+    notes: list[str] = []
+    session: Path | None = None
+    for kind, use in _FOLDER_USES.items():
+        folder = getattr(paths, f"{kind}_dir")
+        try:
+            folder()
+            continue
+        except OutputError as err:
+            problem = str(err)
+        try:
+            session = session or Path(tempfile.mkdtemp(prefix="reenact-studio-"))
+            os.environ[f"REENACT_{kind.upper()}_DIR"] = str(session / kind)
+            replacement = folder()
+        except (OSError, OutputError) as err:
+            dialogs.show_error("Reenact Studio cannot start", f"{problem}. No temporary folder could stand in "
+                               f"for it either ({getattr(err, 'strerror', None) or err}).")
+            return None
+        notes.append(f"{problem}. For this session the app uses {replacement} instead: {use}.")
+        log.warning("%s", notes[-1])
+    return "\n\n".join(notes)
 
 
 def install_excepthook(dialogs: DialogView) -> None:
@@ -141,6 +182,9 @@ def run_app(argv: list[str]) -> int:
     from gui.views.qt_dialogs import QtDialogs
 
     dialogs = QtDialogs()
+    folder_notes = usable_user_folders(dialogs)  # before the settings and the autosave are read
+    if folder_notes is None:
+        return 1
     controller = AppController(dialogs, device=args.device)
     window = MainWindow(controller)
     dialogs.parent = window
@@ -162,5 +206,7 @@ def run_app(argv: list[str]) -> int:
         return _report_visible(app, window)
     if args.report_playing:
         _report_playing(app, controller)
+    if folder_notes:
+        QTimer.singleShot(0, lambda: dialogs.show_error("A folder of the app cannot be used", folder_notes))
     QTimer.singleShot(0, lambda: controller.startup(request))
     return app.exec()
