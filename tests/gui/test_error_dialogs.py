@@ -38,6 +38,8 @@ def _wait_for_error(qtbot, dialogs, count: int = 1) -> tuple[str, str]:
         ("long.json", '{"keyframes": [{"time": 0}, {"time": 10000000}]}'),
         ("digits.json", '{"keyframes": [{"time": 0}, {"time": 1' + "0" * 5000 + "}]}"),
         ("deep.json", "[" * 50_000 + "]" * 50_000),
+        ("infinite.json", '{"keyframes": [{"time": 0}, {"time": Infinity}]}'),
+        ("huge.json", '{"keyframes": [{"time": 0}, {"time": 1e999}]}'),
     ],
 )
 def test_a_broken_performance_file_gives_the_core_message_and_the_app_goes_on(
@@ -99,6 +101,36 @@ def test_damaged_checkpoints_give_the_core_message(controller, qtbot, dialogs, t
     assert "differ from the checksum" in dialogs.errors[0][1]
     assert "NaN or infinite" in dialogs.errors[1][1] and "is a folder" in dialogs.errors[2][1]
     controller.model.choose(ModelChoice.file(tiny_checkpoint))  # and a good one still loads
+    qtbot.waitUntil(lambda: controller.model_state.status == "ready", timeout=30_000)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "says"),
+    [
+        ("nogen.pt", lambda p: p.pop("generator"), "holds no generator weights"),
+        ("gen.pt", lambda p: p.update(generator=[1, 2]), "not a mapping of names to tensors"),
+        ("cfg.pt", lambda p: p.update(model_config="resolution: 64"), "model config is text"),
+        ("wide.pt", lambda p: p["model_config"].update(appearance_widths=[65536] * 4), "must be between 1 and 512"),
+        ("version.pt", lambda p: p.update(format_version="1"), "format_version is text"),
+    ],
+)
+def test_checkpoints_with_parts_of_the_wrong_kind_give_the_core_message(
+    controller, qtbot, dialogs, tmp_path: Path, tiny_checkpoint: Path, name: str, change, says: str
+) -> None:
+    """Missing or mistyped parts, and a config that would need hundreds of gigabytes, before any building."""
+    import torch
+
+    from core.checkpoint import load_checkpoint
+
+    payload = torch.load(tiny_checkpoint, weights_only=True)
+    change(payload)
+    path = tmp_path / name
+    torch.save(payload, path)
+    controller.model.choose(ModelChoice.file(path))
+    title, message = _wait_for_error(qtbot, dialogs)
+    assert title == "Could not load the model" and says in message
+    assert message == _core_message(load_checkpoint, path)
+    controller.model.choose(ModelChoice.file(tiny_checkpoint))  # the app goes on
     qtbot.waitUntil(lambda: controller.model_state.status == "ready", timeout=30_000)
 
 
