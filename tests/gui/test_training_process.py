@@ -27,7 +27,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory, astronaut: np.ndarray) -> 
 
 def tiny_request(data: Path, out: Path) -> RunRequest:
     return RunRequest(data=data, out=out, config=CONFIGS_DIR / "tiny.yaml", steps=10_000, batch_size=2,
-                      sample_every=2, checkpoint_every=0, perceptual_fallback="l1", threads=1, num_workers=0)
+                      sample_every=2, checkpoint_every=0, perceptual="multiscale-l1", threads=1, num_workers=0)
 
 
 def until_steps(process: TrainingProcess, steps: int) -> tuple[list[tuple], list]:
