@@ -247,7 +247,13 @@ class LandmarkTransformer:
         scale = src.scale[0] * (driving.scale / reference.scale[0]) ** follow
         translation = src.translation[0] + follow[:, None] * size_ratio * (driving.translation - reference.translation[0])
         # Where the driver's place is not followed, the head turns on its neck: the pivot keeps its place.
-        swing = neck_swing(scale, np.broadcast_to(src.rotation[0], rotation.shape), rotation)
+        # measured from the pose the head has at the reference frame (the portrait's own in relative
+        # mode), so in absolute mode too the head keeps the portrait's place on average
+        turn_at_reference = np.broadcast_to(
+            np.eye(3) if absolute_identity is None else reference.rotation[0] @ src.rotation[0].T, turn.shape
+        )
+        anchor = scale_rotations(turn_at_reference, amount["head_rotation"]) @ src.rotation[0]
+        swing = neck_swing(scale, anchor, rotation)
         translation = translation + (1.0 - np.clip(follow, 0.0, 1.0))[:, None] * swing
         return ShapeFit(scale=scale, rotation=rotation, translation=translation, shape3d=shape)
 

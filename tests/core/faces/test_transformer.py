@@ -85,13 +85,14 @@ def test_identity_adaptation_one_gives_the_drivers_shape_under_the_directed_pose
     adapted = tr.transfer(fit_drv, fit_drv.take(0), {**amounts, "identity_adaptation": 1.0})
     np.testing.assert_allclose(adapted.shape3d, fit_drv.shape3d, atol=1e-9)  # the driver's shape exactly
     np.testing.assert_allclose(adapted.rotation, plain.rotation, atol=1e-12)  # the pose still relative
-    # Absolute mode: the driver's own landmarks at the portrait's size, and at its place once the
-    # head has turned on its neck from the portrait's pose to the driver's.
+    # Absolute mode: the driver's own landmarks at the portrait's size, at its place at the reference
+    # frame, and turning on the neck from there.
     out = tr.transform(driving, TransferOptions(identity_adaptation=1.0, relative=False))
     fit_src = fit_shapes(source)
     expected = (driving - fit_drv.translation[:, None]) * (fit_src.scale[0] / fit_drv.scale)[:, None, None]
     scale = np.full(len(driving), fit_src.scale[0])
-    swing = neck_swing(scale, np.broadcast_to(fit_src.rotation[0], fit_drv.rotation.shape), fit_drv.rotation)
+    at_reference = fit_drv.rotation[tr.reference_index(fit_drv, None)]
+    swing = neck_swing(scale, np.broadcast_to(at_reference, fit_drv.rotation.shape), fit_drv.rotation)
     np.testing.assert_allclose(out, expected + fit_src.translation[0] + swing[:, None], atol=1e-3)
 
 
