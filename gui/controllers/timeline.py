@@ -59,6 +59,8 @@ class TimelineController(QObject):
         self._cache_busy = False
         self._cache_again = False
         self._reference_request = 0
+        self._reference_for: tuple | None = None  # what the reference marks were last made from
+        self._marks_for: object | None = None  # the DrivingInfo the no-face and damaged marks came from
         doc, scene = ctx.document, ctx.scene
         scene.drivingChanged.connect(self._driving_changed)
         scene.readyChanged.connect(self._scene_ready)
@@ -126,9 +128,11 @@ class TimelineController(QObject):
     def _driving_changed(self) -> None:
         info = self.ctx.scene.driving_info
         self.model.set_range(info.frame_count if info else 0, info.fps if info else 25.0)
-        marks = self.model.marks
-        marks.set_frames(NO_FACE.key, info.no_face_frames if info else ())
-        marks.set_frames(DAMAGED.key, info.bad_frames if info else ())
+        if info is not self._marks_for:  # the scene also changes with every analysis progress step
+            self._marks_for = info
+            marks = self.model.marks
+            marks.set_frames(NO_FACE.key, info.no_face_frames if info else ())
+            marks.set_frames(DAMAGED.key, info.bad_frames if info else ())
         self._show_reference()
         self.schedule_cache_query()
 
@@ -147,7 +151,12 @@ class TimelineController(QObject):
     # -- reference frame ----------------------------------------------------------------------------------
     def _show_reference(self) -> None:
         """The chosen reference frame, or the automatic one (computed on the engine lane)."""
-        options, marks = self.ctx.document.options, self.model.marks
+        options, marks, scene = self.ctx.document.options, self.model.marks, self.ctx.scene
+        made_from = (scene.generation, scene.ready, self.model.count, options.relative, options.reference_frame,
+                     options.smoothing)
+        if made_from == self._reference_for:
+            return
+        self._reference_for = made_from
         self._reference_request += 1
         if not options.relative or self.model.count == 0:
             marks.set_frames(REFERENCE_CHOSEN.key, ())
