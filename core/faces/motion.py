@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -53,9 +54,12 @@ LOWER_FADE = 2.5
 #: Cells of the evaluation grid along the outer ring's box.
 GRID_CELLS = 96
 #: The jaw's landmarks trace the face's silhouette, which slides over the skin when the head turns:
-#: the spline only approximates them (a ridge term), so a turn does not smear the cheek after them.
+#: the further the turn (up to `CONTOUR_FREE_TURN_DEGREES` of yaw), the more the spline only
+#: approximates them (a ridge term), so a turn does not smear the cheek after them; without a turn
+#: they are followed like the other landmarks.
 JAW_CONTOUR: tuple[int, ...] = tuple(range(0, 17))
 CONTOUR_REGULARIZATION = 3e-1
+CONTOUR_FREE_TURN_DEGREES = 20.0
 #: A closing mouth puts upper and lower inner-lip points on top of each other with different sources:
 #: followed exactly, the teeth between them fold into a zig-zag.
 INNER_LIPS: tuple[int, ...] = tuple(range(60, 68))
@@ -138,12 +142,22 @@ class HeadRegion:
         return torch.stack([x0, y0, x1, y1], 1)
 
 
-def outline_pose(landmarks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Centre (B, 2), scale (B,) and in-plane angle (B,) of (B, 68, 2) faces' rigid points.
+class OutlinePose(NamedTuple):
+    """Batched weak-perspective pose of faces: centre (B, 2), scale (B,), roll and yaw (B,) in radians."""
+
+    centre: torch.Tensor
+    scale: torch.Tensor
+    roll: torch.Tensor
+    yaw: torch.Tensor
+
+
+def outline_pose(landmarks: torch.Tensor) -> OutlinePose:
+    """The pose of (B, 68, 2) faces' rigid points.
 
     The weak-perspective camera of `core.faces.shape_model.fit_shapes`: the least-squares affine map of
     the mean face's rigid points onto the landmarks, orthonormalised; its scale does not shrink when the
-    face turns (unlike a 2D similarity's), and the angle is that of the face's own x axis in the image.
+    face turns (unlike a 2D similarity's), roll is the angle of the face's own x axis in the image and
+    yaw its turn about the vertical (the conventions' sign aside: only changes are used).
     """
     rigid = list(RIGID_POINTS)
     mean = torch.as_tensor(MEAN_FACE_3D[rigid], dtype=landmarks.dtype, device=landmarks.device)
@@ -154,18 +168,17 @@ def outline_pose(landmarks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
     affine = torch.einsum("bni,nj->bij", points - centre[:, None], pseudo_inverse)  # (B, 2, 3)
     u, s, vt = torch.linalg.svd(affine, full_matrices=False)
     rows = u @ vt
-    return centre, s.mean(-1), torch.atan2(rows[:, 1, 0], rows[:, 0, 0])
+    depth = torch.linalg.cross(rows[:, 0], rows[:, 1])
+    return OutlinePose(centre, s.mean(-1), torch.atan2(rows[:, 1, 0], rows[:, 0, 0]), torch.atan2(-depth[:, 0], depth[:, 2]))
 
 
-def outline_motion(source: torch.Tensor, driving: torch.Tensor) -> torch.Tensor:
+def outline_motion(source: OutlinePose, driving: OutlinePose) -> torch.Tensor:
     """(B, 2, 3) similarities carrying the source head's outline to the driving frame's: the change of
     roll and size about the source's centre, then the centre's move."""
-    c_s, s_s, a_s = outline_pose(source)
-    c_d, s_d, a_d = outline_pose(driving)
-    ratio, angle = s_d / s_s.clamp_min(1e-9), a_d - a_s
+    ratio, angle = driving.scale / source.scale.clamp_min(1e-9), driving.roll - source.roll
     cos, sin = ratio * torch.cos(angle), ratio * torch.sin(angle)
     linear = torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)  # (B, 2, 2)
-    shift = c_d - (linear @ c_s[..., None])[..., 0]
+    shift = driving.centre - (linear @ source.centre[..., None])[..., 0]
     return torch.cat([linear, shift[..., None]], 2)
 
 
@@ -217,7 +230,8 @@ class HeadMotion:
         source = source.expand(batch, -1, -1)
         self.resolution = int(resolution)
         self.region = region
-        self.rigid = outline_motion(source, driving)
+        source_pose, driving_pose = outline_pose(source), outline_pose(driving)
+        self.rigid = outline_motion(source_pose, driving_pose)
         self._rigid_inverse = invert_affine(self.rigid)
         self.head = HeadRegion.of(source, region)
         head_ring = self.head.ring(HEAD_RING_POINTS, 1.0)
@@ -225,7 +239,9 @@ class HeadMotion:
         controls = torch.cat([driving, apply_affine(self.rigid, head_ring)], 1)
         values = torch.cat([source, head_ring], 1)
         ridge = torch.full(controls.shape[:2], regularization, dtype=torch.float64, device=driving.device)
-        ridge[:, list(JAW_CONTOUR)] = CONTOUR_REGULARIZATION  # a silhouette, not points of the skin
+        turn = (driving_pose.yaw - source_pose.yaw).abs()
+        free = _smoothstep(0.0, math.radians(CONTOUR_FREE_TURN_DEGREES), turn)  # the silhouette slides
+        ridge[:, list(JAW_CONTOUR)] = (regularization + (CONTOUR_REGULARIZATION - regularization) * free)[:, None]
         ridge[:, list(INNER_LIPS)] = INNER_LIP_REGULARIZATION
         self._scale = 2.0 / self.resolution  # crop px -> normalised units (better conditioned)
         self._controls = controls * self._scale

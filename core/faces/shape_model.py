@@ -101,10 +101,12 @@ def fit_shapes(landmarks: np.ndarray) -> ShapeFit:
 
 
 #: Where the head turns on the neck, in the mean face's millimetres from its rigid points' centre
-#: (x right, y down, z away from the camera): below the chin and behind the face. A head that keeps
-#: its place turns about this point, as a real one does on its neck, not about its nose: a tilt leaves
-#: the chin and collar nearly still and moves the crown; a turn swings the face sideways.
-NECK_PIVOT: tuple[float, float, float] = (0.0, 100.0, 50.0)
+#: (x right, y down, z away from the camera): below the chin. A head that keeps its place tilts about
+#: this point, as a real one does on its neck, not about its nose: a tilt leaves the chin and collar
+#: nearly still and moves the crown. The pivot is not set behind the face (where a real neck turns
+#: the head): a turn would then swing the whole head sideways, and a warp of one photo can only drag
+#: the background beside the head along with it; turns and nods keep the outline in place instead.
+NECK_PIVOT: tuple[float, float, float] = (0.0, 100.0, 0.0)
 
 
 def neck_swing(scale: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
