@@ -101,10 +101,10 @@ class SourceController(QObject):
 
     def _face_changed(self, candidate: SourceCandidate, index: int) -> None:
         from core.errors import NoFaceError
-        from core.faces.landmarks import pick_face
+        from core.faces.landmarks import pick_face, searched_face_px
 
         try:
-            pick_face(list(candidate.faces), index, candidate.name)
+            pick_face(list(candidate.faces), index, candidate.name, searched_face_px(candidate.photo.shape))
         except NoFaceError as err:
             self.ctx.scene.set_source_candidate(replace(candidate, problem=str(err)))
             self.ctx.dialogs.show_error("No such face", str(err))
