@@ -5,6 +5,8 @@ rendered frame, set up the same way every time.
     python -m gui.scenes screenshot-scene --source astronaut --driving builtin --compare wipe
     python -m gui.scenes screenshot-scene --in 40 --out 160 --timeline-zoom 2 --time-mode timecode --zoom face
     python -m gui.scenes screenshot-scene --grab out.png       # save the window itself and quit
+    python -m gui.scenes screenshot-scene --keys --frame 66 --raise curves check animate   # keys, curves, flags
+    python -m gui.scenes screenshot-scene --project resources/demo/keyframes.reenact --raise curves animate
     ../shared/tools/screenshot.sh shot.png 40 -- .venv/bin/python -m gui.scenes screenshot-scene
     python -m gui.scenes training-scene --grab training.png    # the Train workspace, training beside the preview
     python -m gui.scenes training-scene --simple               # started from the simple mode (quick test preset)
@@ -23,6 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+#: --raise names -> dock titles.
+_DOCKS = {"curves": "Curves", "trajectory": "Trajectory", "check": "Driving check", "animate": "Animate",
+          "controls": "Controls", "driving": "Driving", "source": "Source"}
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -47,6 +54,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     shot.add_argument("--shortcuts", action="store_true", help="open the keyboard shortcuts table")
     shot.add_argument("--size", default="1600x1000", help="window size WxH")
     shot.add_argument("--export-dialog", action="store_true", help="open the export dialog once the frame shows")
+    shot.add_argument("--project", type=Path, default=None, help="open this project instead of --source/--driving")
+    shot.add_argument("--keys", action="store_true",
+                      help="key the example project's turn, wink and smile on top of the driving (curves show)")
+    shot.add_argument("--raise", dest="raise_docks", nargs="*", default=(), choices=sorted(_DOCKS),
+                      help="bring these panels to the front of their dock tabs")
     shot.add_argument("--grab", type=Path, default=None, help="save a grab of the window here and quit")
     shot.add_argument("--hold", type=float, default=600.0, help="seconds to stay open (for screenshot.sh)")
     train = sub.add_parser("training-scene", help="the training panel while a tiny model trains beside the preview")
@@ -124,6 +136,12 @@ def screenshot_scene(args: argparse.Namespace) -> int:
 
     def start() -> None:
         controller.startup(StartupRequest(demo=False, recover=False))
+        for name in args.raise_docks:
+            window.docks[_DOCKS[name]].raise_()
+        if args.project is not None:
+            controller.project.open(args.project)
+            controller.document.set_current_frame(args.frame)
+            return
         if args.checkpoint is not None:
             controller.model.choose(ModelChoice.file(args.checkpoint))
         elif default_checkpoint() is not None:
@@ -140,6 +158,8 @@ def screenshot_scene(args: argparse.Namespace) -> int:
             controller.driving.open(args.driving)
         if args.paste_back:
             controller.options.set("paste_back", True)
+        if args.keys:
+            _add_example_keys(controller)
         controller.document.set_play_range(args.in_point, args.out_point)
         # with --cache-first, frames from the in point are rendered one after another, then the chosen one
         controller.document.set_current_frame((args.in_point or 0) if args.cache_first else args.frame)
@@ -180,6 +200,19 @@ def screenshot_scene(args: argparse.Namespace) -> int:
     QTimer.singleShot(0, start)
     QTimer.singleShot(int(args.hold * 1000), window.close)
     return app.exec()
+
+
+def _add_example_keys(controller) -> None:
+    """The example project's keys (a turn, a wink, a smile that builds) on the document's options."""
+    from dataclasses import replace
+
+    from core.project_file import project_options, read_project
+    from resources import resource_path
+
+    keys = project_options(read_project(resource_path("demo", "keyframes.reenact"))).animation
+    document = controller.document
+    document.set_options(replace(document.options, animation=keys))
+    controller.animation.state.set_active("smile")
 
 
 def training_scene(args: argparse.Namespace) -> int:

@@ -20,9 +20,9 @@ FLAG_MARKS: dict[str, MarkKind] = {
                            "The driver's face is small in the video there: its landmarks are noisy"),
     "pose": MarkKind("check.pose", "Turned far", "#e5776f", FLAGS_LANE, "bar",
                      "The driver turns further from the reference than the model handles well"),
-    "glitch": MarkKind("check.glitch", "Tracking glitch", "#4fc1d6", FLAGS_LANE, "bar",
+    "glitch": MarkKind("check.glitch", "Tracking glitch", "#4fd6b4", FLAGS_LANE, "bar",
                        "The landmarks jump away and back: unstable tracking"),
-    "jump": MarkKind("check.jump", "Jump / cut", "#ff9f43", FLAGS_LANE, "pin",
+    "jump": MarkKind("check.jump", "Jump / cut", "#dfe3e8", FLAGS_LANE, "pin",
                      "The face jumps and stays there (a cut, or the tracker switching faces): the head jumps too"),
     "reference": MarkKind("check.reference", "Poor reference", "#ff6b81", FLAGS_LANE, "pin",
                           "The reference frame is not neutral or is turned from the portrait (the Driving check "

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
@@ -59,9 +59,10 @@ def add_actions(action: Callable[..., QAction]) -> None:
 class LazyPanel(QWidget):
     """A dock's content built the first time it is shown (pyqtgraph loads then, not at start-up)."""
 
-    def __init__(self, build: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+    def __init__(self, build: Callable[[], QWidget], height: int = 250, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._build = build
+        self._height = height
         self.content: QWidget | None = None
         QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
 
@@ -70,6 +71,9 @@ class LazyPanel(QWidget):
             self.content = self._build()
             self.layout().addWidget(self.content)
         return self.content
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, self._height)  # room for curves to read, above the timeline
 
     def showEvent(self, event) -> None:
         self.ensure_built()
@@ -97,7 +101,7 @@ class AnimationDocks:
         curves.raise_()
         window.docks["Controls"].raise_()
         window.docks["Driving"].raise_()
-        window.resizeDocks([curves], [210], Qt.Orientation.Vertical)
+        window.resizeDocks([curves], [250], Qt.Orientation.Vertical)
         self._bind()
 
     # -- building ------------------------------------------------------------------------------------------

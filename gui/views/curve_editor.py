@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,6 +53,17 @@ INTERPOLATION_TIPS = {
 }
 #: Pixels within which a click or a drag picks a key.
 PICK_PX = 9.0
+#: A key drag applies the pointer's newest position at most this often (ms): each step re-renders.
+DRAG_INTERVAL_MS = 40
+#: Most points a curve is drawn with (a long timeline is sampled evenly, keys and hold steps exactly).
+CURVE_SAMPLES = 2000
+
+
+def curve_frames(count: int, key_frames: np.ndarray, samples: int = CURVE_SAMPLES) -> np.ndarray:
+    """Frames to draw a curve at: every frame of a short timeline, else `samples` even ones; always the
+    keys' own frames and a hair before each (a hold's step stays upright)."""
+    frames = np.arange(count, dtype=np.float64) if count <= samples else np.linspace(0.0, count - 1.0, samples)
+    return np.union1d(frames, np.concatenate([key_frames, np.maximum(key_frames - 1e-3, 0.0)]))
 
 
 def colour_of(name: str) -> str:
@@ -78,8 +89,12 @@ class CurveEditor(QWidget):
         self.normalise = True
         self._hidden: set[str] = set()
         self._drawn: dict[str, tuple] = {}  # control -> (curve, count, normalise, active): what is drawn
+        self._axis_label = ""
         self._items: dict[str, tuple] = {}  # control -> (PlotDataItem, ScatterPlotItem)
         self._drag: tuple[object, str, float] | None = None  # (gesture, control, key frame at start)
+        self._drag_to: tuple[float, float] | None = None  # the pointer's newest position, not yet applied
+        self._drag_timer = QTimer(self, singleShot=True, interval=DRAG_INTERVAL_MS)
+        self._drag_timer.timeout.connect(self._apply_drag)
 
         self.list = QListWidget()
         self.list.setMaximumWidth(190)
@@ -129,6 +144,10 @@ class CurveEditor(QWidget):
         self.playhead.setZValue(20)
         self.playhead.sigDragged.connect(lambda line: self.seekRequested.emit(max(0, round(line.value()))))
         self.plot.addItem(self.playhead)
+        self.selection = pg.ScatterPlotItem(symbol="d", size=13, pxMode=True, brush=pg.mkBrush("#ffffff"),
+                                            pen=pg.mkPen(KEY_COLOUR, width=1.5))
+        self.selection.setZValue(15)
+        self.plot.addItem(self.selection)
         self.empty = pg.TextItem("No animated controls: key a control in the Animate panel (its diamond, or Ctrl+K)",
                                  color=theme.DIM, anchor=(0.5, 0.5))
         self.plot.addItem(self.empty)
@@ -215,11 +234,9 @@ class CurveEditor(QWidget):
     def _draw(self, name: str, options: RenderOptions, count: int) -> None:
         pg = self._pg
         curve = options.animation.curve(name)
-        frames = np.arange(count, dtype=np.float64)
-        extra = np.array([k.frame for k in curve.keys if k.frame >= count - 1 or not float(k.frame).is_integer()])
-        frames = np.union1d(frames, extra)
-        values = self._y(name, options.animation.evaluate(frames, options.controls)[name])
         key_frames = np.array(curve.frames)
+        frames = curve_frames(count, key_frames)
+        values = self._y(name, options.animation.evaluate(frames, options.controls)[name])
         key_values = self._y(name, np.array([k.value for k in curve.keys]))
         active = name == self.state.active
         colour = QColor(colour_of(name))
@@ -230,7 +247,8 @@ class CurveEditor(QWidget):
             line = pg.PlotDataItem(pen=pg.mkPen(colour, width=1))
             line.setClipToView(True)
             line.setDownsampling(auto=True, method="peak")
-            dots = pg.ScatterPlotItem(symbol="d", size=11, pxMode=True)
+            dots = pg.ScatterPlotItem(symbol="d", size=11, pxMode=True, brush=pg.mkBrush(KEY_COLOUR),
+                                      pen=pg.mkPen(theme.BASE, width=1))
             self.plot.addItem(line)
             self.plot.addItem(dots)
             items = self._items[name] = (line, dots)
@@ -240,16 +258,6 @@ class CurveEditor(QWidget):
         dots.setZValue(10 if active else 6)
         line.setData(frames, values)
         dots.setData(key_frames, key_values, data=[(name, float(f)) for f in key_frames])
-        self._style_dots(name)
-
-    def _style_dots(self, name: str) -> None:
-        pg = self._pg
-        _, dots = self._items[name]
-        points = dots.data["data"]
-        brushes = [pg.mkBrush("#ffffff" if ref in self.state.selected else KEY_COLOUR) for ref in points]
-        pens = [pg.mkPen(theme.BASE, width=1)] * len(points)
-        dots.setBrush(brushes)
-        dots.setPen(pens)
 
     def _remove(self, name: str) -> None:
         for item in self._items.pop(name, ()):
@@ -257,8 +265,14 @@ class CurveEditor(QWidget):
         self._drawn.pop(name, None)
 
     def _show_selection(self) -> None:
-        for name in self._items:
-            self._style_dots(name)
+        """The selected keys as white diamonds over the curves' own."""
+        xs, ys = [], []
+        for _, dots in self._items.values():
+            for x, y, ref in zip(dots.data["x"], dots.data["y"], dots.data["data"], strict=True):
+                if ref in self.state.selected:
+                    xs.append(x)
+                    ys.append(y)
+        self.selection.setData(xs, ys)
         has = bool(self.state.selected)
         for button in (*self.buttons.values(), self.delete_button):
             button.setEnabled(has)
@@ -268,12 +282,11 @@ class CurveEditor(QWidget):
             self.playhead.setValue(frame)
 
     def _label_axis(self) -> None:
-        active = self.state.active
-        if self.normalise:
-            self.plot.getPlotItem().setLabel("left", "% of range", color=theme.DIM)
-        else:
-            spec = CONTROLS[active]
-            self.plot.getPlotItem().setLabel("left", f"{spec.label} {spec.unit}".strip(), color=theme.DIM)
+        spec = CONTROLS[self.state.active]
+        label = "% of range" if self.normalise else f"{spec.label} {spec.unit}".strip()
+        if label != self._axis_label:
+            self._axis_label = label
+            self.plot.getPlotItem().setLabel("left", label, color=theme.DIM)
 
     def _y(self, name: str, values: np.ndarray) -> np.ndarray:
         if not self.normalise:
@@ -336,10 +349,23 @@ class CurveEditor(QWidget):
         return self._drag is not None
 
     def drag_to(self, x: float, y: float) -> None:
-        gesture, name, frame = self._drag
+        """The pointer moved while dragging a key: applied now, or with the next step (at most one step
+        every `DRAG_INTERVAL_MS`: each step is an edit that re-renders the frame)."""
+        self._drag_to = (x, y)
+        if not self._drag_timer.isActive():
+            self._apply_drag()
+            self._drag_timer.start()
+
+    def _apply_drag(self) -> None:
+        if self._drag is None or self._drag_to is None:
+            return
+        (gesture, name, frame), (x, y) = self._drag, self._drag_to
+        self._drag_to = None
         self.keyDragged.emit(gesture, name, frame, x, self._value_of(name, y))
 
     def end_drag(self) -> None:
+        self._drag_timer.stop()
+        self._apply_drag()  # where the pointer was let go
         self._drag = None
 
     def context_menu(self, ref: KeyRef | None, screen_pos: QPointF) -> None:

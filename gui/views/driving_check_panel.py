@@ -11,9 +11,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -53,14 +53,11 @@ class DrivingCheckPanel(QWidget):
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.list = QTreeWidget()
-        self.list.setHeaderLabels(["Flag", "Frames", "What it means"])
-        self.list.setRootIsDecorated(False)
-        self.list.setAlternatingRowColors(True)
+        self.list = QListWidget()
         self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.setSpacing(1)
         self.list.setToolTip("Click a flag to jump to its first frame")
-        self.list.setColumnWidth(0, 118)
-        self.list.setColumnWidth(1, 64)
         self.reference = QLabel()
         self.reference.setWordWrap(True)
         self.reference.setObjectName("Hint")
@@ -103,11 +100,11 @@ class DrivingCheckPanel(QWidget):
         counts: dict[str, int] = {}
         for flag in check.flags:
             counts[flag.kind] = counts.get(flag.kind, 0) + 1
-            item = QTreeWidgetItem([FLAG_LABELS[flag.kind], frames_text(flag.start, flag.stop), flag.message])
-            item.setIcon(0, chip(FLAG_COLOURS[flag.kind]))
-            item.setToolTip(2, flag.message)
-            item.setData(0, Qt.ItemDataRole.UserRole, flag)
-            self.list.addTopLevelItem(item)
+            where = f"frame {flag.start}" if flag.stop - flag.start == 1 else f"frames {frames_text(flag.start, flag.stop)}"
+            item = QListWidgetItem(chip(FLAG_COLOURS[flag.kind]), f"{FLAG_LABELS[flag.kind]} · {where}\n{flag.message}")
+            item.setToolTip(flag.message)
+            item.setData(Qt.ItemDataRole.UserRole, flag)
+            self.list.addItem(item)
         frames = int(check.mask().sum())
         if check.flags:
             self.summary.setText(f"{len(check.flags)} flag{'s' if len(check.flags) != 1 else ''} in "
@@ -135,7 +132,7 @@ class DrivingCheckPanel(QWidget):
         self.hold.setChecked(options.hold_flagged)
         self.hold.blockSignals(False)
 
-    def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        flag = item.data(0, Qt.ItemDataRole.UserRole)
+    def _clicked(self, item: QListWidgetItem) -> None:
+        flag = item.data(Qt.ItemDataRole.UserRole)
         if flag is not None:
             self.flagChosen.emit(flag)

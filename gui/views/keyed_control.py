@@ -68,6 +68,7 @@ class KeyedControl(QWidget):
         step, percent = _STEPS.get(spec.group, (0.01, False))
         self.label = QLabel(spec.label)
         self.label.setMinimumWidth(118)
+        self.label.setWordWrap(True)
         self.field = SliderField(spec.low, spec.high, step, percent=percent)
         if spec.unit:
             self.field.field.setSuffix(f" {spec.unit}")

@@ -19,10 +19,13 @@ from gui import theme
 from gui.models.document import Document
 from gui.models.driving_check import DrivingCheckModel
 from gui.views.timeline_canvas import PLAYHEAD
+from gui.views.widgets import scroll_area
 
 LABELS = {"x": "Position x", "y": "Position y", "scale": "Size", "yaw": "Yaw", "pitch": "Pitch", "roll": "Roll",
           "mouth": "Mouth", "eye_left": "Left eye", "eye_right": "Right eye"}
-SHOWN_AT_FIRST = ("x", "scale", "yaw", "mouth", "eye_left")
+SHOWN_AT_FIRST = ("scale", "yaw", "mouth")
+#: Pixels of height per strip (the view scrolls when the dock is lower than the strips).
+STRIP_H = 78
 #: Series: (key in the trajectory, pen colour, alpha, dashed, what the legend says).
 SERIES = (
     ("raw", "#8d939a", 150, False, "driver as analysed"),
@@ -76,12 +79,13 @@ class TrajectoryView(QWidget):
         self.status.setObjectName("Hint")
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(theme.BASE)
+        self.plots.ci.setSpacing(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.status)
-        layout.addWidget(self.plots, 1)
+        layout.addWidget(scroll_area(self.plots), 1)
         self._rows: dict[str, tuple] = {}  # channel -> (plot, {series: item}, playhead)
         self._drawn: dict[tuple[str, str], np.ndarray] = {}
         model.trajectoryChanged.connect(self.refresh)
@@ -96,16 +100,18 @@ class TrajectoryView(QWidget):
         self._drawn.clear()
         first = None
         shown = [c for c in CHANNELS if self.boxes[c].isChecked()]
+        self.plots.setMinimumHeight(STRIP_H * len(shown) + 24)
         for i, channel in enumerate(shown):
-            plot = self.plots.addPlot(row=i, col=0)
+            label = self.plots.addLabel(LABELS[channel], row=i, col=0, color=theme.DIM, justify="right")
+            label.setFixedWidth(72)
+            plot = self.plots.addPlot(row=i, col=1)
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.setMouseEnabled(x=True, y=False)
-            plot.setLabel("left", LABELS[channel], color=theme.DIM)
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setPen(pg.mkPen(theme.BORDER))
                 plot.getAxis(axis).setTextPen(pg.mkPen(theme.DIM))
-            plot.getAxis("left").setWidth(62)  # strips line up
+            plot.getAxis("left").setWidth(46)  # strips line up
             plot.showAxis("bottom", i == len(shown) - 1)
             if first is None:
                 first = plot

@@ -125,10 +125,10 @@ def test_driving_check_flags_show_on_the_timeline_and_the_list_jumps(controller,
     assert model.trajectory.frame_count == 270
     window = show_main_window(controller, qtbot)
     panel = window.animation_docks.check_panel
-    assert panel.list.topLevelItemCount() == len(model.flags)
-    item = next(panel.list.topLevelItem(i) for i in range(panel.list.topLevelItemCount())
-                if panel.list.topLevelItem(i).text(1) == "200")
-    panel.list.itemClicked.emit(item, 0)
+    assert panel.list.count() == len(model.flags)
+    item = next(panel.list.item(i) for i in range(panel.list.count())
+                if panel.list.item(i).text().startswith("Jump / cut · frame 200\n"))
+    panel.list.itemClicked.emit(item)
     assert controller.document.current_frame == 200
     window.actions_by_name["hold_flagged"].trigger()
     assert controller.document.options.hold_flagged
@@ -152,3 +152,24 @@ def test_the_window_has_the_animation_panels_and_no_shortcut_twice(keyed_scene, 
     editor = window.animation_docks.curves.ensure_built()
     qtbot.waitUntil(lambda: editor.list.count() == 1)
     assert editor.list.item(0).text() == "Smile"
+
+
+def test_dragging_a_key_in_the_curve_editor_is_one_undo_step_ending_where_it_was_let_go(keyed_scene, qtbot) -> None:
+    window = show_main_window(keyed_scene, qtbot)
+    doc, animation = keyed_scene.document, keyed_scene.animation
+    animation.add_key("smile", 5, 0.2)
+    animation.add_key("smile", 30, 0.6)
+    window.docks["Curves"].show()
+    editor = window.animation_docks.curves.ensure_built()
+    steps = doc.undo_stack.count()
+    editor.begin_drag(("smile", 30.0))
+    for x in (28.0, 25.0, 21.4):  # quicker than the editor applies them: the newest wins
+        editor.drag_to(x, 90.0)  # normalised: 90 % of -1..1
+    editor.end_drag()
+    assert doc.undo_stack.count() == steps + 1
+    assert doc.options.animation.curve("smile").frames == (5.0, 21.0)
+    assert doc.options.animation.value("smile", 21, doc.options.controls) == pytest.approx(0.8)
+    assert keyed_scene.animation.state.selected == {("smile", 21.0)}
+    assert list(editor.selection.data["x"]) == [21.0]  # drawn selected
+    doc.undo_stack.undo()
+    assert doc.options.animation.curve("smile").frames == (5.0, 30.0)
