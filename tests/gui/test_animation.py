@@ -173,3 +173,21 @@ def test_dragging_a_key_in_the_curve_editor_is_one_undo_step_ending_where_it_was
     assert list(editor.selection.data["x"]) == [21.0]  # drawn selected
     doc.undo_stack.undo()
     assert doc.options.animation.curve("smile").frames == (5.0, 30.0)
+
+
+def test_the_built_in_performance_opens_as_keys_and_saves_back_as_a_performance(keyed_scene, qtbot, tmp_path) -> None:
+    from core.faces.performance import Performance, builtin_performance
+
+    app = keyed_scene
+    app.animation.open_builtin_as_keys()
+    builtin = builtin_performance()
+    assert app.document.driving == DrivingSpec.keys(builtin.frame_count, builtin.fps)
+    assert {"yaw", "smile", "blink_left"} <= set(app.document.options.animation.names)
+    qtbot.waitUntil(lambda: app.scene.ready and app.scene.frame_count == builtin.frame_count, timeout=60_000)
+    app.animation.save_performance(tmp_path / "edited")
+    qtbot.waitUntil(lambda: (tmp_path / "edited.performance.json").exists(), timeout=60_000)
+    saved = Performance.load(tmp_path / "edited.performance.json")
+    assert saved.frame_count == builtin.frame_count
+    np.testing.assert_allclose(saved.frame_params(), builtin.frame_params(), atol=1e-3)  # the same motion back
+    app.document.undo_stack.undo()  # the keys go; the timeline of keys alone stays
+    assert app.document.options.animation.names == ()
