@@ -47,6 +47,9 @@ VGG_LAYERS = ("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", 
 class TrainConfig:
     """Optimisation, losses, data sampling and bookkeeping of a training run."""
 
+    # where the generator starts (a new run): None = new weights; else a checkpoint whose generator (and
+    # ModelConfig) the run starts from, with fresh discriminators and optimisers (`training.runs`)
+    init_from: str | None = None
     # optimisation
     steps: int = 200_000
     batch_size: int = 8  # per process; with torchrun the effective batch is this times the process count
@@ -133,6 +136,8 @@ class TrainConfig:
             problems.append("at least one of video_pairs and still_pairs must be true")
         if self.threads is not None and self.threads < 1:
             problems.append("threads must be at least 1")
+        if self.init_from is not None and not self.init_from.strip():
+            problems.append("init_from must name a checkpoint file (leave it out for new weights)")
         problems += self._bound_problems()
         if problems:
             raise ConfigError("invalid train config: " + "; ".join(problems))

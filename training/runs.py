@@ -1,8 +1,8 @@
 """A training session as a request (what `main.py train` and the app's training panel both start from),
 the `torchrun` command for the same run, and a run folder read back (its log as curves, its step).
 
-`RunRequest` is the one place that turns a config file, a checkpoint to resume and the overrides of a
-session into the model and train configs (the CLI's flags and the panel's fields are the same
+`RunRequest` is the one place that turns a config file, a checkpoint to resume (or one whose generator a
+new run starts from: `init_from`) and the overrides of a session into the model and train configs (the CLI's flags and the panel's fields are the same
 overrides), and that writes a request back as `main.py train` arguments, so a command shown by the
 panel runs exactly the run the panel would train. Importing this module does not import torch.
 """
@@ -46,6 +46,7 @@ TRAIN_OVERRIDES = {
     "seed": "--seed",
     "threads": "--threads",
     "num_workers": "--num-workers",
+    "init_from": "--init-from",
 }
 #: Overrides that describe this machine rather than the run: left out of a command for another one.
 EXECUTION_OVERRIDES = ("threads", "num_workers")
@@ -69,6 +70,7 @@ class RunStart:
     device: str
     resumed_from: Path | None
     run_dir: Path
+    init_from: Path | None = None  # a new run whose generator started from this checkpoint's
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class RunRequest:
     deterministic: bool = False
     threads: int | None = None
     num_workers: int | None = None
+    init_from: str | None = None  # a new run whose generator starts from this checkpoint's (train.init_from)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunRequest:
@@ -111,9 +114,16 @@ class RunRequest:
 
     def configs(self) -> tuple[ModelConfig, TrainConfig, Checkpoint | None]:
         """(model config, train config, checkpoint to resume or None): the config file (or, resuming
-        without one, the checkpoint's own configs; else the defaults), then the overrides."""
+        without one, the checkpoint's own configs; else the defaults), then the overrides.
+
+        A new run that starts from a checkpoint's generator (`init_from`, or the config's
+        ``train.init_from``) takes that checkpoint's `ModelConfig`; model settings of the config file or
+        `resolution` that differ from it are refused, naming them."""
         from core.checkpoint import load_checkpoint, require_config
 
+        if self.resume is not None and self.init_from:
+            raise ConfigError("--resume continues a run and --init-from starts a new one from a checkpoint's "
+                              "generator: pass one of them")
         checkpoint = None
         path = self.resume_path()
         if path is not None:
@@ -123,6 +133,8 @@ class RunRequest:
         if self.config:
             model, train = load_run_config(self.config)
             model = self._resized(model)
+            if checkpoint is not None and train.init_from:  # a run started from another generator: its network
+                model = self._checked_model(checkpoint.config, f"{path.name}")
             if checkpoint is not None:
                 require_config(checkpoint, model)
         elif checkpoint is not None:
@@ -138,7 +150,44 @@ class RunRequest:
             model, train = self._resized(ModelConfig()), TrainConfig()
         train = train.updated(**{name: getattr(self, name) for name in TRAIN_OVERRIDES},
                               deterministic=True if self.deterministic else None)
+        if checkpoint is None and train.init_from:
+            model, train = self._initial_model(train)
         return model, train, checkpoint
+
+    def _initial_model(self, train: TrainConfig) -> tuple[ModelConfig, TrainConfig]:
+        """The model config of the checkpoint a new run starts from, and the train config with its path
+        made absolute (as the run records it)."""
+        from core.checkpoint import load_checkpoint
+
+        path = Path(str(train.init_from)).expanduser()
+        if not path.is_file():
+            what = "a folder" if path.is_dir() else "not found"
+            raise ConfigError(f"--init-from {path}: {what}; give a checkpoint file (.pt) whose generator the run "
+                              "starts from")
+        from core.safety import refuse_overwriting_inputs
+
+        refuse_overwriting_inputs(self.out, [path], "--out", inside_ok=True)  # the run never writes over it
+        model = self._checked_model(load_checkpoint(path).config, f"--init-from {path.name}")
+        return model, train.updated(init_from=str(path.resolve()))
+
+    def _checked_model(self, own: ModelConfig, what: str) -> ModelConfig:
+        """`own` (a checkpoint's network), unless the config file's model section or `resolution` asks for
+        settings that differ from it: then a `ConfigError` naming them."""
+        explicit = _model_settings(self.config) if self.config else {}
+        if self.resolution is not None:
+            explicit["resolution"] = self.resolution
+        mine = own.to_dict()
+        conflicts = [f"{key}: {value} asked, {mine[key]} in the checkpoint" for key, value in explicit.items()
+                     if value != mine[key]]
+        if conflicts:
+            where = " and ".join(([f"{self.config.name}'s model section"] if self.config else [])
+                                 + (["--resolution"] if "resolution" in explicit and self.resolution else []))
+            raise ConfigError(
+                f"{what}: the run uses the checkpoint's own network, but {where} asks for another "
+                f"({'; '.join(conflicts[:5])}): remove those model settings (the model section), or start "
+                "without --init-from"
+            )
+        return own
 
     def _resized(self, model: ModelConfig) -> ModelConfig:
         return model if self.resolution is None else replace(model, resolution=self.resolution)
@@ -164,6 +213,15 @@ class RunRequest:
 
     def with_changes(self, **changes: Any) -> RunRequest:
         return replace(self, **changes)
+
+
+def _model_settings(config: Path) -> dict[str, Any]:
+    """The model settings a run config file gives explicitly (normalised as `ModelConfig` reads them)."""
+    from core.config import load_mapping
+
+    section = load_mapping(config).get("model") or {}
+    normalised = ModelConfig.from_dict(section).to_dict()
+    return {key: normalised[key] for key in section}
 
 
 def _number(value: float) -> str:

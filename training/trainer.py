@@ -13,6 +13,11 @@ RNG states, the grad-scaler states, the train config and the perceptual distance
 depend only on their key, so a resumed run continues with exactly the batches and, on a
 deterministic CPU setup, exactly the losses an uninterrupted run would have had.
 
+A new run may start from another checkpoint's generator (`TrainConfig.init_from`: a fine-tune, from a
+training checkpoint or a slim released model alike) with fresh discriminators and optimisers at step 0;
+where it started (the file, its step, its generator's checksum) is in the log's start record, in every
+checkpoint's metadata (``init_from``) and in the `TrainResult`, and stays there when the run is resumed.
+
 Files of a run (rank 0 only): ``config.yaml`` (model + train), ``log.jsonl`` (a start record, one line
 per logged step, evaluation and stop records), ``samples/step_NNNNNNN.png`` and the checkpoints.
 """
@@ -37,7 +42,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from core.atomic import atomic_path, write_bytes, write_text
-from core.checkpoint import Checkpoint, load_state, require_config, save_checkpoint
+from core.checkpoint import Checkpoint, load_state, require_config, save_checkpoint, weights_checksum
 from core.config import ModelConfig
 from core.device import autocast_dtype, describe, set_threads
 from core.errors import ConfigError, OutputError
@@ -94,6 +99,7 @@ class TrainResult:
     perceptual: str
     vgg: str | None = None  # which VGG19 gave the perceptual losses, in words (None: the L1 fallback)
     history: list[dict[str, float]] = field(default_factory=list)  # logged records of this session
+    init_from: str | None = None  # the checkpoint whose generator the run started from (None: new weights)
 
 
 def configure_runtime(config: TrainConfig, device: torch.device) -> None:
@@ -223,6 +229,7 @@ class Trainer:
         self.scaler_discriminator = torch.amp.GradScaler("cuda", enabled=scaled)
         self.step = 0
         self.samples_seen = 0  # this rank's position in the sampler
+        self.init_from: dict[str, Any] | None = None  # where the generator started (`start_from`)
         self._cached: tuple[PairBatch, torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ single steps
@@ -419,6 +426,7 @@ class Trainer:
                 "discriminator": self.scaler_discriminator.state_dict(),
             },
             "world_size": self.context.world_size,
+            "init_from": self.init_from,
         }
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
@@ -430,6 +438,7 @@ class Trainer:
             "torch": str(torch.__version__),
             "saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "step": self.step,  # shown by the app beside the model's name
+            "init_from": self.init_from,
             **(metadata or {}),
         }
         return save_checkpoint(
@@ -451,7 +460,7 @@ class Trainer:
             if name not in checkpoint.discriminators:
                 raise ConfigError(
                     f"{path.name} has no {name} discriminator: it is an inference checkpoint, not a training "
-                    "one; start a new run from it instead of resuming"
+                    "one; start a new run from its generator (--init-from) instead of resuming"
                 )
             load_state(module, checkpoint.discriminators[name], f"{name} discriminator", path)
         try:
@@ -468,10 +477,28 @@ class Trainer:
         if scalers.get("discriminator"):
             self.scaler_discriminator.load_state_dict(scalers["discriminator"])
         _set_rng_state(state.get("rng", {}))
+        started = state.get("init_from")
+        self.init_from = dict(started) if isinstance(started, dict) else None
         previous = state.get("perceptual")
         if previous and previous != self.perceptual_kind:
             log.warning("%s was trained with the %s distance; this session uses %s", path.name, previous,
                         self.perceptual_kind)
+
+    def start_from(self, checkpoint: Checkpoint) -> None:
+        """A new run's generator starts as `checkpoint`'s (any checkpoint with a generator, a released one
+        included); the discriminators, optimisers and step stay new. Its config must be this run's."""
+        require_config(checkpoint, self.model_config)
+        load_state(self.generator, checkpoint.generator, "generator", checkpoint.path)
+        state, meta = checkpoint.train_state, checkpoint.metadata
+        step = state.get("step", meta.get("step"))
+        self.init_from = {
+            "path": str(checkpoint.path.resolve()),
+            "step": step if isinstance(step, int) and not isinstance(step, bool) else None,
+            "generator_checksum": weights_checksum(checkpoint.generator),
+        }
+        if self.config.mask_bias is not None:
+            log.info("train.mask_bias is not applied: the generator of %s keeps its trained blend mask",
+                     checkpoint.path.name)
 
     def write_checkpoint(self, run_dir: Path) -> Path:
         """`checkpoints/step_NNNNNNN.pt`, then `latest.pt` pointed at it, then old numbered ones pruned.
@@ -572,6 +599,7 @@ class Trainer:
                 "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off",
                 "model": self.model_config.to_dict(),
                 "train": cfg.to_dict(),
+                "init_from": self.init_from,
                 **(log_extra or {}),
             })
             log.info("training with %s%s", PERCEPTUAL_NOTES[self.perceptual_kind],
@@ -635,6 +663,7 @@ class Trainer:
                 perceptual=self.perceptual_kind,
                 vgg=self.vgg_description,
                 history=history,
+                init_from=self.init_from["path"] if self.init_from else None,
             )
             record({"event": "stop" if stopped else "end", "step": self.step, "time": _now(),
                     "steps_per_s": result.steps_per_s, "checkpoint": str(checkpoint) if checkpoint else None})
@@ -676,6 +705,12 @@ class TrainingRun:
     index: Any  # training.dataset.DatasetIndex
     resumed_from: Path | None = None
 
+    @property
+    def init_from(self) -> Path | None:
+        """The checkpoint whose generator this run started from (None: new weights)."""
+        started = self.trainer.init_from
+        return Path(started["path"]) if started else None
+
     def stream(self, cancel: CancelToken | None = None) -> ProgressStream[TrainResult]:
         extra = {
             "dataset": str(self.index.root),
@@ -700,7 +735,8 @@ def setup_run(
 
     Raises a `UserError` subclass with the fix for every problem a user can cause: no dataset, no
     usable pair, no VGG19 weights without an explicit fallback, a run folder that already holds a
-    run (without `resume`), a checkpoint of another model config.
+    run (without `resume`), a checkpoint of another model config. A new run whose train config names
+    `init_from` starts with that checkpoint's generator (`Trainer.start_from`).
     """
     from training.dataset import DatasetIndex, load_pairs
     from training.dataset import holdout_pairs as make_holdout
@@ -725,4 +761,8 @@ def setup_run(
     trainer = Trainer(model_config, train_config, context.device, perceptual, context)
     if resume is not None:
         trainer.load(resume)
+    elif train_config.init_from:
+        from core.checkpoint import load_checkpoint
+
+        trainer.start_from(load_checkpoint(train_config.init_from))
     return TrainingRun(trainer, dataset, holdout, run_dir, index, resume.path if resume is not None else None)

@@ -92,6 +92,7 @@ def _serve(conn: Any, request: RunRequest, device: str, nice: int) -> None:  # t
             device=describe(chosen),
             resumed_from=session.resumed_from,
             run_dir=request.out,
+            init_from=session.init_from,
         )))
         result = run_to_end(session.stream(stop), lambda item: _send(conn, ("step", item.payload)))
         _send(conn, ("result", result))

@@ -1,5 +1,9 @@
 """`main.py train --data DATASET_DIR --out RUN_DIR`: train (or fine-tune, or resume) the reenactment GAN.
 
+`--init-from CHECKPOINT` starts a new run whose generator is that checkpoint's (a training checkpoint or
+a released model such as resources/models/demo.pt), with its network's config and fresh discriminators
+and optimisers: a fine-tune. `--resume` continues a run exactly where it stopped.
+
 Runs on one device, or on several with ``torchrun --nproc_per_node=K main.py train ...`` (DDP; only
 rank 0 prints and writes). Ctrl-C stops after the current step and saves a checkpoint; a second
 Ctrl-C aborts at once without saving. SIGTERM and SIGHUP (a scheduler's stop, a closed terminal) do the
@@ -30,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="YAML with `model` and `train` sections (see training/configs/: paper256.yaml, tiny.yaml)")
     parser.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
                         help="continue RUN_DIR/checkpoints/latest.pt (or the given checkpoint) exactly where it stopped")
+    parser.add_argument("--init-from", metavar="CHECKPOINT",
+                        help="a new run whose generator starts from this checkpoint's (any checkpoint, a released "
+                             "model included; its network config is used), with fresh discriminators and "
+                             "optimisers: fine-tuning (overrides train.init_from)")
     parser.add_argument("--steps", type=int, help="total steps to reach (overrides the config)")
     parser.add_argument("--batch-size", type=int, help="batch size per process (overrides the config)")
     parser.add_argument("--resolution", type=int, help="model resolution in pixels (a new run; overrides the config)")
@@ -137,6 +145,8 @@ def run(args: argparse.Namespace) -> CommandResult:
                 log.info("training %s px, batch %d x %d process(es), steps %d -> %d on %s",
                          model.resolution, train.batch_size, context.world_size, session.trainer.step, train.steps,
                          context.device)
+                if session.init_from is not None and checkpoint is None:
+                    log.info("the generator starts from %s (new discriminators and optimisers)", session.init_from)
                 result = drive(session.stream(cancel), "train")
             else:
                 result = run_to_end(session.stream(cancel))
@@ -150,11 +160,13 @@ def run(args: argparse.Namespace) -> CommandResult:
         "perceptual": result.perceptual,
         "vgg": result.vgg,
         "run_dir": str(Path(args.out)),
+        "init_from": result.init_from,
     }
     how = "stopped" if result.stopped else "reached"
     text = (f"{how} step {result.step} ({result.steps_run} this session, {result.steps_per_s:.2f} steps/s); "
             f"checkpoint: {result.checkpoint}; perceptual distance: {result.perceptual}"
-            + (f" ({result.vgg})" if result.vgg else ""))
+            + (f" ({result.vgg})" if result.vgg else "")
+            + (f"; started from the generator of {result.init_from}" if result.init_from else ""))
     if result.stopped:
         text += f"; continue with --resume --out {args.out}"
     terminated = next((sig for sig in signals if sig != signal.SIGINT), None)  # a scheduler's or a terminal's stop
