@@ -273,6 +273,7 @@ class RunSummary:
     perceptual: str | None = None  # the distance of the last session ("vgg19" | "multiscale-l1")
     history: list[dict[str, float]] = field(default_factory=list)  # logged step records, in order
     sample: Path | None = None  # the newest sample grid
+    init_from: str | None = None  # the checkpoint whose generator the run started from (None: new weights)
 
     @property
     def holds_run(self) -> bool:
@@ -296,7 +297,10 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
     records = read_log(run_dir)
     history = [r for r in records if "event" not in r and isinstance(r.get("step"), int)]
     steps = [int(r["step"]) for r in records if isinstance(r.get("step"), int)]
-    perceptual = next((r.get("perceptual") for r in reversed(records) if r.get("event") == "start"), None)
+    start = next((r for r in reversed(records) if r.get("event") == "start"), {})
+    perceptual = start.get("perceptual")
+    started = start.get("init_from")
+    init_from = started.get("path") if isinstance(started, dict) else None
     samples = sorted((run_dir / SAMPLES_DIR).glob("step_*.png")) if (run_dir / SAMPLES_DIR).is_dir() else []
     return RunSummary(
         run_dir=run_dir,
@@ -307,4 +311,5 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
         perceptual=perceptual,
         history=history,
         sample=samples[-1] if samples else None,
+        init_from=init_from if isinstance(init_from, str) else None,
     )

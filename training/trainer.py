@@ -199,7 +199,8 @@ class Trainer:
         self.memory_format = torch.channels_last if (train_config.channels_last and cuda) else None
 
         self.generator = Generator(model_config).to(self.device)
-        if train_config.mask_bias is not None:  # a new run's start; `load` replaces it when resuming
+        if train_config.mask_bias is not None and not train_config.init_from:  # new weights' start (`load` and
+            # `start_from` replace it with the checkpoint's trained bias)
             if not model_config.warp_source:
                 raise ConfigError("train.mask_bias sets the blend mask of model.warp_source, which is off: "
                                   "remove mask_bias or turn warp_source on")

@@ -30,6 +30,7 @@ from gui.models.specs import ModelChoice
 from gui.models.training import (
     Environment,
     PrepareReport,
+    StartingModel,
     TrainingModel,
     TrainingTick,
     count_noun,
@@ -240,6 +241,8 @@ class TrainingController(QObject):
         self.apply_config_file(self.model.setup.config_path, quiet=True)
         self._restore_setup()
         self.model.setupChanged.connect(self._remember_setup)
+        ctx.model_state.changed.connect(self._model_loaded)
+        self._model_loaded()
 
     @property
     def lane(self):
@@ -271,6 +274,16 @@ class TrainingController(QObject):
         if environment.gpus > 1 and not self.model.busy:
             self.model.set_setup(self.model.setup.changed(gpus=environment.gpus))
         self.model.set_environment(environment)
+
+    def _model_loaded(self) -> None:
+        """The app's loaded model, which "fine-tune to this person" starts from (None while none, or an
+        untrained network, is loaded)."""
+        state = self.ctx.model_state
+        info = state.info if state.ready else None
+        starting = None
+        if info is not None and info.path is not None and not info.random_weights and info.kind in ("demo", "file"):
+            starting = StartingModel(Path(info.path), info.name, info.resolution, info.is_demo)
+        self.model.set_starting_model(starting)
 
     # -- setup ----------------------------------------------------------------------------------------------
     def _restore_setup(self) -> None:
@@ -383,13 +396,24 @@ class TrainingController(QObject):
                                         "to train on (step 1).")
             return None
         chosen = preset(setup.preset)
-        dataset, run = simple_folders(setup.raw_dir, chosen, data_dir() / "training")
-        config = self._preset_config(chosen, data_dir() / "training" / "presets")
+        starting = self.model.starting_model if chosen.from_loaded_model else None
+        dataset, run = simple_folders(setup.raw_dir, chosen, data_dir() / "training", starting)
+        if chosen.from_loaded_model and starting is None and not self._holds_run(run):
+            self.ctx.dialogs.show_error(
+                "Load a model first",
+                "Fine-tuning starts from the model loaded in the app: load the bundled demo model (Model ▸ Use the "
+                "bundled demo model) or your own checkpoint (Model ▸ Choose checkpoint…), then Start again.",
+            )
+            return None
+        config = self._preset_config(chosen, data_dir() / "training" / "presets", starting)
         if config is None or not self.apply_config_file(config):
             return None
-        for name, value in (("dataset_dir", str(dataset)), ("prep_size", chosen.prep_size),
-                            ("prep_every", chosen.prep_every), ("prep_max_frames", chosen.prep_max_frames),
-                            ("steps", chosen.steps), ("run_dir", str(run))):
+        fields_ = [("dataset_dir", str(dataset)), ("prep_size", chosen.crop_size(starting)),
+                   ("prep_every", chosen.prep_every), ("prep_max_frames", chosen.prep_max_frames),
+                   ("steps", chosen.steps), ("run_dir", str(run))]
+        if starting is not None:
+            fields_.append(("resolution", starting.resolution))  # the network is the starting model's
+        for name, value in fields_:
             self.set(name, value)
         if self.model.resumable and self.model.run.step >= self.model.setup.steps:
             self.set("steps", self.model.run.step + chosen.steps)  # a finished run: train the preset's steps more
@@ -403,18 +427,27 @@ class TrainingController(QObject):
             self._start_after_prepare = False
         return handle
 
-    def _preset_config(self, chosen: Any, folder: Path) -> Path | None:
-        """The preset's run config: its shipped config with the preset's train changes, written to `folder`."""
+    @staticmethod
+    def _holds_run(run_dir: Path) -> bool:
+        from training.runs import latest_checkpoint
+
+        return latest_checkpoint(run_dir).exists()
+
+    def _preset_config(self, chosen: Any, folder: Path, starting: StartingModel | None = None) -> Path | None:
+        """The preset's run config (`TrainingPreset.run_config`: from `starting` when the preset starts from
+        the loaded model), written to `folder`."""
         import yaml
 
         from core.atomic import write_text
 
         try:
-            data = yaml.safe_load(chosen.config_path.read_text(encoding="utf-8")) or {}
-            data.setdefault("train", {}).update(chosen.train)
+            data = chosen.run_config(starting)
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{chosen.key}.yaml"
             header = f"# {chosen.label}: {chosen.config} with the training page's changes (written by the app)\n"
+            if starting is not None:
+                header += (f"# The network and its starting weights are those of {starting.path} (train.init_from);"
+                           " the model section is left out\n")
             write_text(target, header + yaml.safe_dump(data, sort_keys=False))
         except (OSError, UserError, yaml.YAMLError) as err:
             self.ctx.dialogs.show_error("Cannot use this preset", f"{chosen.label}: {err}")
@@ -516,7 +549,8 @@ class TrainingController(QObject):
                 self.model.started(item)
                 if self.model.status == "starting":
                     verb = "Resumed" if item.resumed_from else "Started"
-                    self.model.set_status("running", f"{verb} at step {item.step}.")
+                    origin = f" from the generator of {item.init_from.name}" if item.init_from and not item.resumed_from else ""
+                    self.model.set_status("running", f"{verb} at step {item.step}{origin}.")
             else:
                 ticks.append(item)
         self.model.add_ticks(ticks)

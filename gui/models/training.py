@@ -192,6 +192,7 @@ class TrainingSetup:
     vgg_weights: str = ""  # a VGG19 weight file ("" : the torch hub cache)
     gpus: int = 2  # processes of the torchrun command shown for several GPUs
     preset: str = "quick"  # the simple mode's preset (`gui.models.training_presets`)
+    init_from: str = ""  # a new run's generator starts from this checkpoint's ("": new weights)
 
     def changed(self, **changes: Any) -> TrainingSetup:
         return replace(self, **changes)
@@ -201,7 +202,23 @@ class TrainingSetup:
         config's, else `vgg_default`."""
         fields_ = {name: getattr(train, name) for name in TRAIN_FIELDS}
         vgg_weights = train.vgg_weights or vgg_default
-        return replace(self, resolution=model.resolution, **fields_, vgg_weights=vgg_weights, **changes)
+        return replace(self, resolution=model.resolution, **fields_, vgg_weights=vgg_weights,
+                       init_from=train.init_from or "", **changes)
+
+
+@dataclass(frozen=True)
+class StartingModel:
+    """The trained model loaded in the app, which "fine-tune to this person" starts from."""
+
+    path: Path  # its checkpoint file
+    name: str  # the file's name
+    resolution: int
+    is_demo: bool = False  # the bundled demo model
+
+    @property
+    def label(self) -> str:
+        """"the demo model (128 px)", "my_face.pt (256 px)"."""
+        return f"{'the demo model' if self.is_demo else self.name} ({self.resolution} px)"
 
 
 @dataclass(frozen=True)
@@ -263,6 +280,7 @@ class TrainingModel(QObject):
 
     setupChanged = Signal()
     statusChanged = Signal(str)
+    startingModelChanged = Signal()  # the app's loaded model, which a fine-tune starts from
     progressChanged = Signal()  # step, rate, ETA, checkpoint
     curvesChanged = Signal()
     sampleChanged = Signal()
@@ -279,12 +297,18 @@ class TrainingModel(QObject):
         self.run_summary: Any = None  # training.runs.RunSummary of the chosen run folder
         self.prepare_progress: tuple[int, int, str] | None = None  # done, total, message
         self.prepare_report: PrepareReport | None = None
+        self.starting_model: StartingModel | None = None  # the trained model loaded in the app
 
     # -- setup ---------------------------------------------------------------------------------------------
     def set_setup(self, setup: TrainingSetup) -> None:
         if setup != self.setup:
             self.setup = setup
             self.setupChanged.emit()
+
+    def set_starting_model(self, starting: StartingModel | None) -> None:
+        if starting != self.starting_model:
+            self.starting_model = starting
+            self.startingModelChanged.emit()
 
     def set_environment(self, environment: Environment) -> None:
         self.environment = environment
@@ -383,16 +407,19 @@ class TrainingModel(QObject):
 
     # -- what can be started --------------------------------------------------------------------------------
     def request(self, threads: int | None = None, num_workers: int | None = None) -> RunRequest:
-        """The session the panel would start: a new run from the config file and the fields, or, when
-        the run folder holds a checkpoint, that run resumed (its network as saved) with the fields."""
+        """The session the panel would start: a new run from the config file and the fields (its generator
+        from `init_from`'s when set, with that checkpoint's network), or, when the run folder holds a
+        checkpoint, that run resumed (its network as saved) with the fields."""
         s = self.setup
         resume = self.resumable
+        init_from = None if resume or not s.init_from else str(Path(s.init_from).expanduser())
         return RunRequest(
             data=Path(s.dataset_dir).expanduser(),
             out=Path(s.run_dir).expanduser(),
             config=None if resume else Path(s.config_path),
             resume="" if resume else None,
-            resolution=None if resume else s.resolution,
+            init_from=init_from,
+            resolution=None if resume or init_from else s.resolution,
             **{name: getattr(s, name) for name in TRAIN_FIELDS},
             vgg_weights=s.vgg_weights or None,
             threads=threads,

@@ -1,6 +1,10 @@
 """The simple training mode's presets (quick test, fine-tune to this person, full training), the folders a
 simple run uses, and how long each would take on this machine.
 
+"Fine-tune to this person" starts from the model loaded in the app (`StartingModel`: the bundled demo
+model or the user's checkpoint): a new run whose generator is that model's (`train.init_from`), with
+its network (the shipped config's model section is dropped), fewer steps and lower learning rates.
+
 Estimates: each preset's training speed on a reference machine (a 2-core CPU shared with other work),
 as the app trains (one thread, at low priority, the preview playing beside it): the quick test was
 measured there (2.3 steps/s); the others are the command line's figures (training/README.md,
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gui.models.training import CONFIGS_DIR, format_duration
+from gui.models.training import CONFIGS_DIR, StartingModel, format_duration
 
 #: The convolution benchmark's result on the reference machine (GFLOP/s with one thread, as the app
 #: trains there; `speed_probe` in the controller gave 46-112 under load, median 67).
@@ -44,10 +48,30 @@ class TrainingPreset:
     vgg_factor: float  # the speed left with the VGG19 perceptual losses instead (the network runs on every step)
     train: dict[str, Any] = field(default_factory=dict)  # changes to the config's train section
     gpu_recommended: bool = False
+    from_loaded_model: bool = False  # the run starts from the app's loaded model (its generator and network)
 
     @property
     def config_path(self) -> Path:
         return CONFIGS_DIR / self.config
+
+    def run_config(self, starting: StartingModel | None = None) -> dict[str, Any]:
+        """The run config this preset trains with: its shipped config with the preset's train changes; a
+        preset that starts from the loaded model drops the model section (the network is `starting`'s)
+        and names `starting` as `train.init_from`."""
+        import yaml
+
+        data = yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}
+        data.setdefault("train", {}).update(self.train)
+        if self.from_loaded_model and starting is not None:
+            data.pop("model", None)
+            data["train"]["init_from"] = str(starting.path)
+        return data
+
+    def crop_size(self, starting: StartingModel | None = None) -> int:
+        """The prepared footage's crop size: the preset's, or at least the starting model's resolution."""
+        if self.from_loaded_model and starting is not None:
+            return max(self.prep_size, starting.resolution)
+        return self.prep_size
 
 
 PRESETS: tuple[TrainingPreset, ...] = (
@@ -60,12 +84,14 @@ PRESETS: tuple[TrainingPreset, ...] = (
     ),
     TrainingPreset(
         "person", "Fine-tune to this person",
-        "A 128 px model (the demo model's size) trained on this footage only: it learns this one face. "
-        "Starts from scratch (the bundled demo model keeps no training state to continue).",
-        "demo128.yaml", steps=2000, prep_size=128, prep_every=1, prep_max_frames=0, reference_steps_per_s=0.64 * APP_FACTOR,
+        "Adapts the model loaded now (the demo model or your checkpoint) to this face: 600 steps at low "
+        "learning rates. It keeps what the model knows, so it needs far less footage and time than "
+        "training from scratch.",
+        "demo128.yaml", steps=600, prep_size=128, prep_every=1, prep_max_frames=0, reference_steps_per_s=0.64 * APP_FACTOR,
         vgg_factor=0.35,
-        train={"batch_size": 6, "sample_every": 100, "checkpoint_every": 250, "holdout_identities": [],
-               "holdout_fraction": 0.0},
+        train={"batch_size": 6, "lr_generator": 1e-4, "lr_discriminator": 5e-5, "sample_every": 50,
+               "checkpoint_every": 100, "holdout_identities": [], "holdout_fraction": 0.0},
+        from_loaded_model=True,
     ),
     TrainingPreset(
         "full", "Full training",
@@ -82,17 +108,23 @@ def preset(key: str) -> TrainingPreset:
     return PRESETS_BY_KEY.get(key, PRESETS[0])
 
 
-def estimate_seconds(preset_: TrainingPreset, speed: float | None, vgg: bool) -> float | None:
-    """Seconds of training on a machine whose benchmark gave `speed` (None: not measured yet)."""
+def estimate_seconds(preset_: TrainingPreset, speed: float | None, vgg: bool, resolution: int | None = None
+                     ) -> float | None:
+    """Seconds of training on a machine whose benchmark gave `speed` (None: not measured yet); for a
+    preset that starts from the loaded model, `resolution` is that model's (the cost scales with its
+    pixels, roughly)."""
     if speed is None or speed <= 0:
         return None
     rate = preset_.reference_steps_per_s * speed / REFERENCE_SPEED * (preset_.vgg_factor if vgg else 1.0)
+    if preset_.from_loaded_model and resolution:
+        rate *= (preset_.prep_size / resolution) ** 2
     return preset_.steps / rate
 
 
-def estimate_text(preset_: TrainingPreset, speed: float | None, vgg: bool, device: str = "") -> str:
+def estimate_text(preset_: TrainingPreset, speed: float | None, vgg: bool, device: str = "",
+                  resolution: int | None = None) -> str:
     """"about 3 min on this machine", with a word when a GPU is what it needs."""
-    seconds = estimate_seconds(preset_, speed, vgg)
+    seconds = estimate_seconds(preset_, speed, vgg, resolution)
     if seconds is None:
         return "measuring this machine…"
     where = "this GPU" if device.startswith("cuda") else "this machine"
@@ -102,8 +134,9 @@ def estimate_text(preset_: TrainingPreset, speed: float | None, vgg: bool, devic
     return text
 
 
-def simple_folders(footage: str | Path, preset_: TrainingPreset, root: Path) -> tuple[Path, Path]:
+def simple_folders(footage: str | Path, preset_: TrainingPreset, root: Path, starting: StartingModel | None = None
+                   ) -> tuple[Path, Path]:
     """(dataset, run folder) of a simple run: `root/<footage name>/dataset-<size>px` and `.../<preset>`."""
     name = Path(footage).expanduser().name or "footage"
     base = root / name
-    return base / f"dataset-{preset_.prep_size}px", base / preset_.key
+    return base / f"dataset-{preset_.crop_size(starting)}px", base / preset_.key

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme
+from gui.controllers.dialogs import CHECKPOINT_FILTER
 from gui.models.perceptual import PERCEPTUAL_LABELS, perceptual_status
 from gui.models.training import CONFIGS_DIR, TrainingModel, count_noun, format_duration, improvement_verdict
 from gui.models.training_presets import PRESETS, estimate_text, preset, simple_folders
@@ -303,6 +304,8 @@ class TrainingPanel(QWidget):
         model.environmentChanged.connect(self._show_environment)
         model.runChanged.connect(self._show_run)
         model.prepareChanged.connect(self._show_prepare)
+        model.startingModelChanged.connect(self._show_simple)
+        model.startingModelChanged.connect(self._show_buttons)
         self._show_setup()
         self._show_environment()
         self._show_run()
@@ -328,6 +331,7 @@ class TrainingPanel(QWidget):
         self.preset_group = QButtonGroup(self)
         self.preset_buttons: dict[str, QRadioButton] = {}
         self.preset_estimates: dict[str, QLabel] = {}
+        self.preset_starts: dict[str, QLabel] = {}  # where a preset that starts from the loaded model starts
         presets = QVBoxLayout()
         presets.setSpacing(2)
         for i, item in enumerate(PRESETS):
@@ -338,8 +342,14 @@ class TrainingPanel(QWidget):
             presets.addWidget(button)
             presets.addWidget(estimate)
             about = _hint(item.summary)
-            about.setContentsMargins(22, 0, 0, 6)
+            about.setContentsMargins(22, 0, 0, 0 if item.from_loaded_model else 6)
             presets.addWidget(about)
+            if item.from_loaded_model:
+                starts = QLabel()
+                starts.setWordWrap(True)
+                starts.setContentsMargins(22, 0, 0, 6)
+                presets.addWidget(starts)
+                self.preset_starts[item.key] = starts
             self.preset_group.addButton(button, i)
             self.preset_buttons[item.key] = button
             self.preset_estimates[item.key] = estimate
@@ -467,8 +477,14 @@ class TrainingPanel(QWidget):
         self.sample_every = _spin(0, 10_000_000, 10, "never")
         self.sample_every.setSuffix(" steps")
         self.sample_every.setToolTip("Render the sample grid every N steps (saved in samples/ and shown here)")
+        self.init_from = PathField("New weights (or a checkpoint to start from)", "Choose the checkpoint to start from",
+                                   "file", CHECKPOINT_FILTER)
+        self.init_from.setToolTip("A new run whose generator starts from this checkpoint's (any checkpoint, a "
+                                  "released model included), with its network and fresh discriminators: "
+                                  "fine-tuning. Empty: new weights")
         model_box, form = form_group("MODEL AND OPTIMISER")
         form.addRow("Config", self.preset)
+        form.addRow("Start from", self.init_from)
         form.addRow("Resolution", self.resolution)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Steps", self.steps)
@@ -582,6 +598,7 @@ class TrainingPanel(QWidget):
         for name in ("raw_dir", "dataset_dir", "run_dir"):
             getattr(self, name).pathEdited.connect(lambda text, n=name: self.edited.emit(n, text))
         self.vgg_file.pathEdited.connect(lambda text: self.edited.emit("vgg_weights", text))
+        self.init_from.pathEdited.connect(lambda text: self.edited.emit("init_from", text))
         for name in SPIN_FIELDS:
             getattr(self, name).valueChanged.connect(lambda value, n=name: self.edited.emit(n, int(value)))
         self.lr_generator.valueEdited.connect(lambda v: self.edited.emit("lr_generator", v))
@@ -647,9 +664,10 @@ class TrainingPanel(QWidget):
         widgets = [self.raw_dir, self.dataset_dir, self.run_dir, self.vgg_file, self.prep_size, self.prep_every,
                    self.prep_max_frames, self.batch_size, self.steps, self.checkpoint_every, self.sample_every,
                    self.gpus, self.resolution, self.preset, self.fallback, self.lr_generator, self.lr_discriminator,
-                   self.footage, self.preset_group]
+                   self.footage, self.preset_group, self.init_from]
         for widget in widgets:
             widget.blockSignals(True)
+        self.init_from.set_path(s.init_from)
         self.raw_dir.set_path(s.raw_dir)
         self.footage.set_path(s.raw_dir)
         self.dataset_dir.set_path(s.dataset_dir)
@@ -679,13 +697,31 @@ class TrainingPanel(QWidget):
         """The presets' time estimates on this machine and where a simple run is saved."""
         from core.paths import data_dir
 
-        env, s = self.model.environment, self.model.setup
+        env, s, starting = self.model.environment, self.model.setup, self.model.starting_model
         vgg = env is not None and env.vgg_weights is not None
         for item in PRESETS:
-            text = estimate_text(item, env.speed if env else None, vgg, env.device if env else "")
+            resolution = starting.resolution if starting is not None else None
+            text = estimate_text(item, env.speed if env else None, vgg, env.device if env else "", resolution)
             self.preset_estimates[item.key].setText(text[0].upper() + text[1:] + ".")
+        summary = self.model.run_summary
+        for key, label in self.preset_starts.items():
+            if s.preset == key and self._simple_resumes():
+                origin = Path(summary.init_from).name if summary is not None and summary.init_from else ""
+                label.setText("Start continues the fine-tune in its run folder" + (f", which started from {origin}"
+                              if origin else "") + ". A fine-tune of another model needs that folder emptied first "
+                              "(Advanced ▸ Run folder shows where).")
+                label.setStyleSheet(f"color: {theme.TEXT};")
+            elif starting is not None:
+                label.setText(f"Starts from {starting.label}, loaded now. To fine-tune another model, load it "
+                              "first (Model menu).")
+                label.setStyleSheet(f"color: {theme.TEXT};")
+            else:
+                label.setText("No trained model is loaded: load the demo model or your checkpoint (Model menu) "
+                              "first; fine-tuning starts from it.")
+                label.setStyleSheet(f"color: {theme.WARNING};")
+            label.setToolTip(str(starting.path) if starting is not None else "")
         if s.raw_dir:
-            dataset, run = simple_folders(s.raw_dir, preset(s.preset), data_dir() / "training")
+            dataset, run = simple_folders(s.raw_dir, preset(s.preset), data_dir() / "training", self._starting())
             self.where.setText(f"The model and its samples are saved in {run.parent.name}/{run.name} under the "
                                "app's data folder (Advanced ▸ Run folder shows where).")
             self.where.setToolTip(f"Run folder: {run}\nPrepared footage: {dataset}")
@@ -756,10 +792,13 @@ class TrainingPanel(QWidget):
         training = status in ("starting", "running")
         self.pause_button.setEnabled(training)
         self.stop_button.setEnabled(training or status == "paused")
-        self.resolution.setEnabled(not resumable)
+        from_checkpoint = bool(model.setup.init_from) and not resumable
+        self.resolution.setEnabled(not resumable and not from_checkpoint)
         self.preset.setEnabled(not resumable)
+        self.init_from.setEnabled(not resumable)
         locked = "A resumed run keeps the network of its checkpoint: choose an empty run folder for a new one"
-        self.resolution.setToolTip(locked if resumable else "Side of the generated face crop")
+        started = "The run uses the network of the checkpoint it starts from"
+        self.resolution.setToolTip(locked if resumable else started if from_checkpoint else "Side of the generated face crop")
         checkpoint = self._buttons_checkpoint = model.run.checkpoint
         self.use_checkpoint.setEnabled(checkpoint is not None and status != "stopping")
         self.open_folder.setEnabled(model.run.run_dir is not None or bool(model.setup.run_dir))
@@ -773,10 +812,17 @@ class TrainingPanel(QWidget):
             return "Training or footage preparation is already running."
         if not model.setup.raw_dir:
             return "Choose the folder of videos or photos first (step 1)."
+        chosen = preset(model.setup.preset)
+        if chosen.from_loaded_model and model.starting_model is None and not self._simple_resumes():
+            return "Load a trained model first (the demo model or your checkpoint): fine-tuning starts from it."
         status = perceptual_status(model.environment, model.setup, model.run)
-        if status.level == "danger" and preset(model.setup.preset).config_path.name == "paper256.yaml":
+        if status.level == "danger" and chosen.config_path.name == "paper256.yaml":
             return status.headline
         return ""
+
+    def _starting(self):
+        """The loaded model when the chosen preset starts from it (its crop size names the dataset)."""
+        return self.model.starting_model if preset(self.model.setup.preset).from_loaded_model else None
 
     def _simple_resumes(self) -> bool:
         from core.paths import data_dir
@@ -784,7 +830,7 @@ class TrainingPanel(QWidget):
         s = self.model.setup
         if not (self.model.resumable and s.raw_dir and s.run_dir):
             return False
-        run = simple_folders(s.raw_dir, preset(s.preset), data_dir() / "training")[1]
+        run = simple_folders(s.raw_dir, preset(s.preset), data_dir() / "training", self._starting())[1]
         return Path(s.run_dir).expanduser() == run
 
     def _show_progress(self) -> None:
@@ -866,6 +912,7 @@ class TrainingPanel(QWidget):
         self._show_run_info()
         self._show_command()
         self._show_buttons()
+        self._show_simple()
 
     def _show_run_info(self) -> None:
         model = self.model
