@@ -5,7 +5,8 @@ A project is a small JSON object::
 
     {"format": "reenact-studio-project", "version": 2,
      "source":  {"path": "/abs/photo.jpg", "relative": "photo.jpg", "face_index": 0}   or {"builtin": "demo:astronaut"},
-     "driving": {"path": ..., "relative": ..., "face_index": 0, "fps": 25}            (a video, frames, a performance)
+     "driving": {"path": ..., "relative": ..., "face_index": 0, "fps": 25,           (a video, frames, a performance)
+                 "face_anchor": {"frame": 80, "box": [x0, y0, x1, y1]}}          (optional: the face clicked)
                 or {"builtin": "builtin:performance"}
                 or {"keys": {"frames": 150, "fps": 25}}                                   (keys alone, no video),
      "options": RenderOptions.to_dict(): the controls' non-default values and the keys,
@@ -14,6 +15,9 @@ A project is a small JSON object::
 
 Paths are stored absolute and relative to the project, so a project folder can move with its media.
 Version 1 projects (no controls, no keys) still open; a newer version is refused with a message.
+A driving's ``face_anchor`` (a face of a video chosen by its place on a frame: `core.faces.anchor`) is
+optional: projects without it follow the ``face_index``-th largest face, and an app that predates it
+ignores it and follows ``face_index`` (the anchored face's rank on its frame when it was chosen).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from core.config import RenderOptions
 from core.errors import ConfigError, InputError
+from core.faces.anchor import FaceAnchor
 
 FORMAT = "reenact-studio-project"
 VERSION = 2
@@ -152,6 +157,17 @@ def face_index(entry: dict, name: str = "project") -> int:
 def frame_or_none(value: Any) -> int | None:
     """A frame number from a project file (anything else, as from an older or edited file: None)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def face_anchor(entry: dict, name: str = "project") -> FaceAnchor | None:
+    """The driving's face chosen by its place (``face_anchor``), or None (the ``face_index``-th face)."""
+    value = entry.get("face_anchor")
+    if value is None:
+        return None
+    try:
+        return FaceAnchor.from_dict(value)
+    except ConfigError as err:
+        raise InputError(f"{name}: the driving's face_anchor: {err}") from err
 
 
 def driving_rate(entry: dict, name: str = "project") -> float | None:

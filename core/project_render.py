@@ -23,6 +23,7 @@ from core.project_file import (
     BUILTIN_PERFORMANCE,
     DEMO_SOURCE,
     driving_rate,
+    face_anchor,
     face_index,
     frame_or_none,
     keys_timeline,
@@ -67,7 +68,7 @@ def driving_of_project(
     path = "builtin" if location == BUILTIN_PERFORMANCE else location
     return (yield from read_driving(
         path, source.landmarks, reenactor.resolution, reenactor.detector, face_index(entry, name),
-        driving_rate(entry, name),
+        driving_rate(entry, name), anchor=face_anchor(entry, name),
     ))
 
 

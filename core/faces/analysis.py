@@ -7,6 +7,11 @@ one face with `FaceTracker` and returns a `VideoAnalysis`; frames without a face
 flagged and hold the last good landmarks, so every frame has landmarks to render with. The result is
 cached under the video's content hash and the detection settings, so opening the same video again is
 instant. Smoothing is applied on demand (`VideoAnalysis.smoothed`), after the cache.
+
+Which face is followed: the `face_index`-th largest of the first frame that shows one, or, with a
+`FaceAnchor` (frame, box: a face the user clicked), the face nearest that box on that frame, followed
+forwards to the end and backwards to the start from there (the frames before it are read in chunks and
+tracked in reverse). The anchor is part of the cache key.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import logging
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,6 +29,7 @@ import numpy as np
 from core.atomic import atomic_path
 from core.errors import InputError, NoFaceError, OutputError
 from core.faces import analysis_cache
+from core.faces.anchor import FaceAnchor
 from core.faces.landmarks import (
     MIN_SEARCHED_FACE,
     LandmarkDetector,
@@ -34,7 +41,7 @@ from core.faces.pose import estimate_pose
 from core.faces.smoothing import DEFAULT_AMOUNT, smooth_landmarks
 from core.faces.tracking import FaceTracker, fill_gaps
 from core.progress import CancelToken, Progress, ProgressStream
-from core.video import check_video_input, open_reader, sequence_rate
+from core.video import FrameReader, check_video_input, open_reader, sequence_rate
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +182,23 @@ class TrackingSettings:
     min_face_px: int = MIN_SEARCHED_FACE  # the slow search enlarges frames for faces this small
     max_gap: int = 6  # frames without a face filled in between two of the same face
 
+    def tracker(self, detector: LandmarkDetector, face_index: int, anchor: FaceAnchor | None = None) -> FaceTracker:
+        """A `FaceTracker` with these settings (preferring the anchor's place when there is one)."""
+        return FaceTracker(
+            detector,
+            face_index=face_index,
+            redetect_every=self.redetect_every,
+            detect_max_side=self.detect_max_side,
+            roi_face_px=self.roi_face_px,
+            grace_checks=self.grace_checks,
+            min_face_px=self.min_face_px,
+            prefer=None if anchor is None else anchor.box,
+        )
+
+
+#: Memory for the frames before an anchor, which are read forwards in chunks and tracked backwards.
+BACKWARD_CHUNK_BYTES = 192 * 2**20
+
 
 def cache_file_for(
     path: str | Path,
@@ -182,14 +206,17 @@ def cache_file_for(
     face_index: int,
     settings: TrackingSettings,
     fps: float | None = None,
+    anchor: FaceAnchor | None = None,
 ) -> Path:
     """Where the analysis of this video's content with these settings is (or would be) cached
-    (``fps``: the rate of a folder of numbered frames, part of its analysis)."""
+    (``fps``: the rate of a folder of numbered frames, part of its analysis; ``anchor``: the face chosen
+    by its place)."""
     rate = sequence_rate(path, fps)
     key = analysis_cache.cache_key(
         analysis_cache.content_hash(path),
         {"version": ANALYSIS_VERSION, "backend": detector.key, "face_index": face_index, **settings.__dict__}
-        | ({} if rate is None else {"sequence_fps": rate}),
+        | ({} if rate is None else {"sequence_fps": rate})
+        | ({} if anchor is None else {"anchor": anchor.to_dict()}),
     )
     return analysis_cache.cache_path(key)
 
@@ -202,15 +229,18 @@ def analyze_video(
     settings: TrackingSettings = TrackingSettings(),
     use_cache: bool = True,
     fps: float | None = None,
+    anchor: FaceAnchor | None = None,
 ) -> ProgressStream[VideoAnalysis]:
     """Analyse a driving video (or a folder of numbered frames played at ``fps``, default 25) frame by
-    frame; a progress stream whose result is the `VideoAnalysis`.
+    frame; a progress stream whose result is the `VideoAnalysis`. With `anchor`, the face nearest its box
+    on its frame is followed (forwards and backwards from there; an anchor past the end is taken on the
+    last frame).
 
     Raises `InputError` for an unreadable video, `NoFaceError` when no frame has a face, `Cancelled`
     when `cancel` is set (checked every frame).
     """
     path = check_video_input(path)
-    cached_file = cache_file_for(path, detector, face_index, settings, fps)
+    cached_file = cache_file_for(path, detector, face_index, settings, fps, anchor)
     if use_cache and cached_file.exists():
         try:
             cached = VideoAnalysis.load(cached_file)
@@ -221,52 +251,39 @@ def analyze_video(
             yield Progress(cached.frame_count, cached.frame_count, "from cache")
             return cached
 
-    tracker = FaceTracker(
-        detector,
-        face_index=face_index,
-        redetect_every=settings.redetect_every,
-        detect_max_side=settings.detect_max_side,
-        roi_face_px=settings.roi_face_px,
-        grace_checks=settings.grace_checks,
-        min_face_px=settings.min_face_px,
-    )
     with open_reader(path, fps=fps) as reader:
         total = reader.frame_count
-        landmarks: list[np.ndarray | None] = []
-        boxes: list[np.ndarray | None] = []
-        scores: list[float] = []
-        bad: list[int] = []
-        found = 0
-        last_report = time.perf_counter()
-        for index, image in reader.iter_decoded(gray=detector.wants_gray):
-            if cancel is not None:
-                cancel.check()
-            face = None
-            if image is None:
-                bad.append(index)
-            else:
-                face = tracker.update(image)
-            landmarks.append(None if face is None else face.landmarks)
-            boxes.append(None if face is None else face.box)
-            scores.append(0.0 if face is None else face.score)
-            found += face is not None
-            now = time.perf_counter()
-            if now - last_report > 0.1:
-                last_report = now
-                yield Progress(len(landmarks), total, f"face in {found}")
-        yield Progress(len(landmarks), total, f"face in {found}")
+        rows = _Rows(total)
+        gray = detector.wants_gray
+        if anchor is None:
+            tracker = settings.tracker(detector, face_index)
+            trackers = [tracker]
+            yield from rows.follow(reader.iter_decoded(gray=gray), tracker, cancel)
+        else:
+            start = min(anchor.frame, total - 1)
+            forward, backward = settings.tracker(detector, face_index, anchor), settings.tracker(detector, face_index, anchor)
+            trackers = [forward, backward]
+            yield from rows.follow(reader.iter_decoded(start, gray=gray), forward, cancel, anchor.box)
+            if start > 0:
+                if rows.anchor_image is not None:  # the chosen face, then back in time from it
+                    backward.start_at(rows.anchor_image, anchor.box)
+                rows.anchor_image = None
+                yield from rows.follow(_backwards(reader, start, gray), backward, cancel)
+        yield Progress(total, total, f"face in {rows.found}")
         fps, frame_size, timestamps = reader.fps, reader.size, np.array(reader.timestamps, np.float64)
         declared = reader.declared_frame_count
 
-    if found == 0 and face_index > 0 and tracker.most_faces > 0:
+    landmarks, boxes, scores, bad = rows.landmarks, rows.boxes, rows.scores, sorted(rows.bad)
+    most_faces = max(t.most_faces for t in trackers)
+    if rows.found == 0 and face_index > 0 and most_faces > 0 and anchor is None:
         raise NoFaceError(
             f"face index {face_index} asked for, but no frame of {path.name} shows more than "
-            f"{tracker.most_faces} face(s): use an index from 0 to {tracker.most_faces - 1}"
+            f"{most_faces} face(s): use an index from 0 to {most_faces - 1}"
         )
-    if found == 0:
+    if rows.found == 0:
         what = "every frame is damaged" if len(bad) == total else f"none of its {total} frames has a face"
         raise NoFaceError(
-            f"no face found in {path.name} ({what}; searched for faces down to {tracker.smallest_face_px} px "
+            f"no face found in {path.name} ({what}; searched for faces down to {trackers[0].smallest_face_px} px "
             "wide, turned ones included): use a video where the face is larger, clearly lit and not hidden"
         )
     filled = fill_gaps(landmarks, boxes, settings.max_gap, set(bad))
@@ -304,6 +321,64 @@ def analyze_video(
     except OutputError as err:
         log.warning("analysis not cached: %s", err)
     return analysis
+
+
+class _Rows:
+    """The per-frame results of an analysis, filled in any order (an anchor tracks both ways)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.landmarks: list[np.ndarray | None] = [None] * total
+        self.boxes: list[np.ndarray | None] = [None] * total
+        self.scores = [0.0] * total
+        self.bad: set[int] = set()
+        self.found = 0
+        self.done = 0
+        self.anchor_image: np.ndarray | None = None  # the frame an anchored track started on
+        self._last_report = 0.0
+
+    def follow(
+        self,
+        frames: Iterator[tuple[int, np.ndarray | None]],
+        tracker: FaceTracker,
+        cancel: CancelToken | None,
+        start_box: tuple[float, ...] | None = None,
+    ) -> Iterator[Progress]:
+        """Track `frames` (index, image or None when damaged) in the order given; with `start_box`, the
+        first good frame starts the track on the face nearest that box (`FaceTracker.start_at`)."""
+        for index, image in frames:
+            if cancel is not None:
+                cancel.check()
+            face = None
+            if image is None:
+                self.bad.add(index)
+            elif start_box is not None:
+                face = tracker.start_at(image, start_box)
+                self.anchor_image, start_box = image, None
+            else:
+                face = tracker.update(image)
+            if face is not None:
+                self.landmarks[index], self.boxes[index], self.scores[index] = face.landmarks, face.box, face.score
+                self.found += 1
+            self.done += 1
+            now = time.perf_counter()
+            if now - self._last_report > 0.1:
+                self._last_report = now
+                yield Progress(self.done, self.total, f"face in {self.found}")
+
+
+def _backwards(reader: FrameReader, stop: int, gray: bool) -> Iterator[tuple[int, np.ndarray | None]]:
+    """Frames ``stop - 1`` down to 0 (``None`` for a damaged one): read forwards in chunks that fit
+    `BACKWARD_CHUNK_BYTES` (decoding runs forwards only), each chunk handed out in reverse."""
+    width, height = reader.size
+    per_frame = max(1, width * height * (1 if gray else 3))
+    chunk = max(8, BACKWARD_CHUNK_BYTES // per_frame)
+    end = stop
+    while end > 0:
+        begin = max(0, end - chunk)
+        frames = list(reader.iter_decoded(begin, end, gray=gray))
+        yield from reversed(frames)
+        end = begin
 
 
 def analyze_image(

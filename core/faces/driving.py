@@ -19,6 +19,7 @@ from core.errors import NoFaceError
 from core.progress import CancelToken, ProgressStream
 
 if TYPE_CHECKING:
+    from core.faces.anchor import FaceAnchor
     from core.faces.landmarks import LandmarkDetector
 
 
@@ -117,10 +118,12 @@ def read_driving(
     face_index: int = 0,
     fps: float | None = None,
     cancel: CancelToken | None = None,
+    anchor: FaceAnchor | None = None,
 ) -> ProgressStream[DrivingSequence]:
     """A DrivingSequence from a video or a folder of numbered frames (analysed, cached on disk; yields
     the analysis's progress), a performance file, or ``builtin`` (the demo performance), the last two
-    expanded on the source's crop landmarks. `InputError` when the path does not exist."""
+    expanded on the source's crop landmarks. `InputError` when the path does not exist. A video's face is
+    the `face_index`-th largest, or the one at `anchor` (a face chosen by its place on a frame)."""
     from core.errors import InputError
     from core.faces.performance import Performance, builtin_performance
 
@@ -133,5 +136,5 @@ def read_driving(
         return DrivingSequence.from_performance(Performance.load(path), source_landmarks, resolution)
     from core.faces.analysis import analyze_video
 
-    analysis = yield from analyze_video(path, detector, face_index, cancel=cancel, fps=fps)
+    analysis = yield from analyze_video(path, detector, face_index, cancel=cancel, fps=fps, anchor=anchor)
     return DrivingSequence.from_analysis(analysis, path)

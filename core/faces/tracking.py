@@ -20,6 +20,10 @@ the face is given up, the detector's slower search for turned faces looks around
 then everywhere; when that finds nothing, the slow searches (the frame enlarged for faces down to
 `min_face_px`, then turned faces) run too, spaced out by a `SearchSchedule` while no face shows.
 `fill_gaps` then fills short gaps between frames of the same face.
+
+A tracker can also be started on a chosen face (`FaceTracker.start_at`: the face nearest a box, e.g. where
+the user clicked), and it then prefers the face at that place whenever it has to search afresh (after a
+cut), instead of the `face_index`-th largest; frames may be given in either direction of time.
 """
 
 from __future__ import annotations
@@ -56,6 +60,24 @@ class _Track:
     patch: np.ndarray | None = None
 
 
+def nearest_face(faces: list[Face], box: np.ndarray | tuple[float, ...], reach: float = 1.0) -> Face | None:
+    """The face of `faces` at `box` (x0, y0, x1, y1; a point as a box of no size): the one overlapping it
+    most, else the one whose centre is nearest, if that is within `reach` face widths; None otherwise."""
+    target = np.asarray(box, np.float32)
+    if not faces:
+        return None
+    overlap = max(faces, key=lambda f: box_iou(f.box, target))
+    if box_iou(overlap.box, target) > 0.1:
+        return overlap
+    centre = (target[:2] + target[2:]) / 2
+
+    def distance(face: Face) -> float:
+        return float(np.linalg.norm((face.box[:2] + face.box[2:]) / 2 - centre)) / max(face.width, 1.0)
+
+    closest = min(faces, key=distance)
+    return closest if distance(closest) <= reach else None
+
+
 def _frame(landmarks: np.ndarray) -> tuple[np.ndarray, float]:
     """Centre and spread (RMS distance to the centre) of the rigid landmarks."""
     pts = landmarks[TRACK_INDICES]
@@ -69,7 +91,9 @@ class FaceTracker:
 
     `face_index` picks which face to follow when it is first found (0 = the largest); after a loss
     the face nearest to where it was is preferred. `min_face_px` is the smallest face the slow search
-    enlarges frames for (0: no enlarging); `turned` allows the detector's turned-face search.
+    enlarges frames for (0: no enlarging); `turned` allows the detector's turned-face search. `prefer`
+    (a box; `start_at` sets it) is where to look for the face when nothing else says where it is (the first
+    frame, a cut): the face there is taken before the `face_index`-th.
     """
 
     def __init__(
@@ -83,8 +107,10 @@ class FaceTracker:
         retry_every: int = 2,
         min_face_px: int = MIN_SEARCHED_FACE,
         turned: bool = True,
+        prefer: np.ndarray | tuple[float, ...] | None = None,
     ):
         self.detector = detector
+        self.prefer = None if prefer is None else np.asarray(prefer, np.float32)
         self.face_index = face_index
         self.redetect_every = max(1, redetect_every)
         self.detect_max_side = detect_max_side
@@ -111,6 +137,20 @@ class FaceTracker:
             return int(self.min_face_px or face)
         fast = int(np.ceil(face / min(1.0, self.detect_max_side / max(self._shape[:2]))))
         return min(fast, smallest_face_searched(self._shape, self.min_face_px, face)) if self.min_face_px else fast
+
+    def start_at(self, image: np.ndarray, box: np.ndarray | tuple[float, ...]) -> Face:
+        """Follow the face nearest `box` in this frame (the next frame given to `update`): detected around the
+        box and in the whole frame; when neither finds a face there, the track starts from the box itself."""
+        self._frame += 1
+        self._shape = image.shape
+        self.prefer = np.asarray(box, np.float32)
+        found = self._detect_near(image, self.prefer)
+        if found is None:
+            found = nearest_face(self._detect_full(image), self.prefer)
+        if found is None:
+            found = Face(self.prefer.copy(), 0.0, np.zeros((68, 2), np.float32))
+        self._schedule.reset()
+        return self._start(image, found)
 
     def update(self, image: np.ndarray) -> Face | None:
         """The followed face in this frame (landmarks at full resolution), or None when it is not there."""
@@ -163,12 +203,18 @@ class FaceTracker:
         return self._start(image, found)
 
     def _choose(self, faces: list[Face]) -> Face | None:
-        """The face to follow among `faces`: the one nearest the lost face, else the `face_index`-th."""
+        """The face to follow among `faces`: the one nearest the lost face, else the one at the preferred
+        place, else the `face_index`-th."""
         if not faces:
             return None
         if self._last_box is not None:
             found = max(faces, key=lambda f: box_iou(f.box, self._last_box))
             if box_iou(found.box, self._last_box) >= 0.1:
+                return found
+            return faces[min(self.face_index, len(faces) - 1)]
+        if self.prefer is not None:
+            found = nearest_face(faces, self.prefer)
+            if found is not None:
                 return found
             return faces[min(self.face_index, len(faces) - 1)]
         return faces[self.face_index] if self.face_index < len(faces) else None
