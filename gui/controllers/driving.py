@@ -1,20 +1,22 @@
 """The driving side: open (or drop) a video, a folder of numbered frames (asking its frame rate) or a
 performance file, analyse it (progress, cached on disk), choose which face drives in a video with
-several, build the scrubbing proxy, and hand the sequence to the engine once a model and a prepared
-source are there."""
+several (by its rank in the picker, or by clicking it on a frame: the video is then analysed again
+following that face from there; both undoable), build the scrubbing proxy, and hand the sequence to
+the engine once a model and a prepared source are there."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from core.faces.anchor import FaceAnchor
 from core.progress import Progress
 from gui.controllers.context import AppContext
 from gui.controllers.dialogs import DRIVING_FILTER, VIDEO_SUFFIXES
 from gui.controllers.engine import DrivingLoad
 from gui.models.specs import BUILTIN_PERFORMANCE, DrivingSpec
+from gui.models.undo import SetDrivingFaceCommand
 from gui.workers import Job, JobFailure, JobHandle
 
 
@@ -76,9 +78,47 @@ class DrivingController(QObject):
         self.ctx.document.set_driving(DrivingSpec(BUILTIN_PERFORMANCE, 0))
 
     def choose_face(self, index: int) -> None:
+        """The `index`-th largest face drives (the picker); a face clicked on a frame is forgotten."""
         spec = self.ctx.document.driving
-        if spec is not None and index != spec.face_index:
-            self.ctx.document.set_driving(replace(spec, face_index=index))
+        if spec is not None and (index != spec.face_index or spec.anchor is not None):
+            self._set_face(index, None, f"Face {index + 1} drives")
+
+    def pick_face_at(self, frame: int, x: float, y: float) -> JobHandle | None:
+        """The face nearest (`x`, `y`) (the video's pixels) on `frame` drives: the frame's faces are found on
+        the analysis lane, then the video is analysed again following that face from that frame."""
+        spec, info = self.ctx.document.driving, self.ctx.scene.driving_info
+        if spec is None or info is None or info.kind != "video" or info.path is None:
+            return None
+        path = info.path
+        handle = self.ctx.lanes.analysis.submit(
+            Job(lambda _t: self.ctx.engine.driving_faces(path, spec.fps, frame), "Finding the faces on this frame")
+        )
+        handle.succeeded.connect(lambda faces: self._picked(spec, frame, (x, y), faces))
+        handle.failed.connect(lambda failure: self.ctx.report("Could not look for faces on this frame", failure))
+        return handle
+
+    def _picked(self, spec: DrivingSpec, frame: int, point: tuple[float, float], faces: list) -> None:
+        from core.faces.landmarks import box_iou
+        from core.faces.tracking import nearest_face
+
+        if self.ctx.document.driving != spec:
+            return  # another driving or face was chosen meanwhile
+        x, y = point
+        chosen = nearest_face(faces, (x, y, x, y), reach=0.75)
+        if chosen is None:
+            self.ctx.activity.say(f"No face at that spot on frame {frame}: click inside a face.", 6000)
+            return
+        analysis = self._load.analysis if self._load is not None else None
+        if (analysis is not None and frame < analysis.frame_count and analysis.has_face[frame]
+                and box_iou(analysis.boxes[frame], chosen.box) > 0.5):
+            self.ctx.activity.say("That face already drives.", 4000)
+            return
+        rank = next(i for i, face in enumerate(faces) if face is chosen)
+        anchor = FaceAnchor(frame, tuple(float(v) for v in chosen.box))
+        self._set_face(rank, anchor, f"Follow the face clicked on frame {frame}")
+
+    def _set_face(self, index: int, anchor: FaceAnchor | None, text: str) -> None:
+        self.ctx.document.undo_stack.push(SetDrivingFaceCommand(self.ctx.document, index, anchor, text))
 
     def cancel_analysis(self) -> None:
         for handle in self._handles:

@@ -287,7 +287,8 @@ class Engine:
         path = Path(spec.location)
         if not path.exists():
             raise InputError(f"{path} does not exist: check the file name")
-        analysis = yield from analyze_video(path, self.detector(), spec.face_index, cancel=cancel, fps=spec.fps)
+        analysis = yield from analyze_video(path, self.detector(), spec.face_index, cancel=cancel, fps=spec.fps,
+                                            anchor=spec.anchor)
         faces_in_video = self._count_faces(path, analysis, cancel)
         import numpy as np
 
@@ -329,6 +330,16 @@ class Engine:
         except InputError:
             return 1
         return max(most, 1)
+
+    def driving_faces(self, path: Path, fps: float | None, index: int) -> list:
+        """Every face on frame `index` of the driving video at `path` (largest first, its pixels; boxes only):
+        the faces a click in the driving panel chooses among."""
+        from core.faces.landmarks import detect_faces
+        from core.video import open_reader
+
+        with open_reader(path, fps) as reader:  # a video, or a folder of numbered frames
+            frame = reader.read(min(index, reader.frame_count - 1))
+        return detect_faces(frame, self.detector(), refine=False)
 
     def build_proxy(self, path: Path, cancel: CancelToken) -> ProgressStream[Path]:
         from core.video import build_proxy

@@ -18,6 +18,7 @@ from core.project_file import (
     VERSION,
     check_format,
     driving_rate,
+    face_anchor,
     face_index,
     frame_or_none,
     keys_timeline,
@@ -86,6 +87,8 @@ def _driving_dict(spec: DrivingSpec, base: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {**location_entry(spec.location, base), "face_index": spec.face_index}
     if spec.fps is not None:
         out["fps"] = spec.fps  # a folder of numbered frames plays at the rate the user gave
+    if spec.anchor is not None:
+        out["face_anchor"] = spec.anchor.to_dict()  # the face clicked in the driving panel
     return out
 
 
@@ -94,7 +97,7 @@ def _driving_from(entry: Any, base: Path | None, name: str) -> DrivingSpec:
     if timeline is not None:
         return DrivingSpec.keys(timeline.frames, timeline.fps)
     return DrivingSpec(resolve_location(entry, base, BUILTIN_PERFORMANCE), face_index(entry, name),
-                       driving_rate(entry, name))
+                       driving_rate(entry, name), anchor=face_anchor(entry, name))
 
 
 def _model_dict(model: ModelChoice, base: Path | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from core.faces.anchor import FaceAnchor
 from core.project_file import BUILTIN_PERFORMANCE, DEMO_SOURCE, KEYS_DRIVING
 
 __all__ = ["BUILTIN_PERFORMANCE", "DEMO_SOURCE", "KEYS_DRIVING", "DrivingSpec", "ModelChoice", "SourceSpec"]
@@ -38,12 +39,16 @@ class SourceSpec:
 @dataclass(frozen=True)
 class DrivingSpec:
     """The motion: a video file, a folder of numbered frames (played at ``fps``), a performance file, the
-    built-in performance, or keys alone (`keys`: ``frames`` frames at ``fps`` that only the keys move)."""
+    built-in performance, or keys alone (`keys`: ``frames`` frames at ``fps`` that only the keys move).
+
+    A video's driving face is the ``face_index``-th largest, or, with `anchor`, the face the user clicked
+    on a frame (``face_index`` then holds its rank there, for an app that does not know anchors)."""
 
     location: str  # a file path, a folder of frames, BUILTIN_PERFORMANCE or KEYS_DRIVING
     face_index: int = 0
     fps: float | None = None  # the rate of a folder of numbered frames (None: 25) or of keys; videos have their own
     frames: int | None = None  # keys alone: the timeline's length
+    anchor: FaceAnchor | None = None  # a video's face chosen by its place on a frame (a click)
 
     @classmethod
     def keys(cls, frames: int, fps: float = 25.0) -> DrivingSpec:

@@ -1,5 +1,5 @@
-"""Undo commands for option changes (one command per gesture: a slider drag merges into one step) and
-for the in and out points."""
+"""Undo commands for option changes (one command per gesture: a slider drag merges into one step), for
+the in and out points, and for which face of the driving video drives."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from core.config import RenderOptions
+from core.faces.anchor import FaceAnchor
 from gui.models.document import Document
 
 #: Changes of the same option closer together than this merge into one undo step (a slider drag).
@@ -107,3 +108,27 @@ class SetPlayRangeCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.document.set_play_range(*self.old)
+
+
+class SetDrivingFaceCommand(QUndoCommand):
+    """Which face of the driving video drives: its index, or the face clicked on a frame (`anchor`), as one
+    undo step. Undo and redo change only these two fields, and only while the same video drives."""
+
+    def __init__(self, document: Document, face_index: int, anchor: FaceAnchor | None, text: str) -> None:
+        super().__init__(text)
+        self.document = document
+        spec = document.driving
+        self.location = spec.location if spec is not None else None
+        self.old = (spec.face_index, spec.anchor) if spec is not None else (0, None)
+        self.new = (face_index, anchor)
+
+    def redo(self) -> None:
+        self._apply(*self.new)
+
+    def undo(self) -> None:
+        self._apply(*self.old)
+
+    def _apply(self, face_index: int, anchor: FaceAnchor | None) -> None:
+        spec = self.document.driving
+        if spec is not None and spec.location == self.location:
+            self.document.set_driving(replace(spec, face_index=face_index, anchor=anchor))

@@ -1,11 +1,12 @@
 """The driving panel: the driving video frame (or a performance drawn as landmarks) at the playhead,
-analysis progress, and which face drives when the video shows several."""
+analysis progress, and which face drives when the video shows several: picked by its rank in a list,
+or by clicking it on the frame (`facePicked`: the frame and the click in the video's pixels)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,6 +42,7 @@ class DrivingPanel(QWidget):
     builtinRequested = Signal()
     fileDropped = Signal(object)
     faceChosen = Signal(int)
+    facePicked = Signal(int, float, float)  # frame, x, y in the video's pixels: follow the face clicked there
     cancelRequested = Signal()
 
     def __init__(self, scene: SceneModel, document: Document, preview: PreviewModel, parent: QWidget | None = None) -> None:
@@ -59,7 +61,7 @@ class DrivingPanel(QWidget):
         self.builtin_button = QPushButton("Built-in")
         self.builtin_button.setToolTip("Drive with the built-in performance (no video needed)")
         self.face_picker = QComboBox()
-        self.face_picker.setToolTip("Which face in the video drives the portrait")
+        self.face_picker.setToolTip("Which face in the video drives the portrait (or click a face in the frame)")
         self.landmarks = QCheckBox("Landmarks")
         self.landmarks.setToolTip("Show the tracked landmarks on the driving frame")
         self.progress = QProgressBar()
@@ -97,7 +99,8 @@ class DrivingPanel(QWidget):
         self.builtin_button.clicked.connect(self.builtinRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.canvas.fileDropped.connect(self.fileDropped)
-        self.face_picker.activated.connect(self.faceChosen)
+        self.face_picker.activated.connect(self._face_item_chosen)
+        self.canvas.pointClicked.connect(self._clicked)
         self.landmarks.toggled.connect(self.canvas.set_show_landmarks)
         scene.drivingChanged.connect(self.refresh)
         document.drivingChanged.connect(self.refresh)
@@ -111,13 +114,29 @@ class DrivingPanel(QWidget):
         box = face_box(frame.landmarks if frame is not None else None, margin=0.08)  # the face that drives
         info, spec = self.scene.driving_info, self.document.driving
         several = info is not None and info.faces_in_video > 1 and spec is not None
-        label = f"face {spec.face_index + 1} (tracked)" if several else "tracked face"
+        if spec is not None and spec.anchor is not None:
+            label = "clicked face (tracked)"
+        else:
+            label = f"face {spec.face_index + 1} (tracked)" if several else "tracked face"
         self.canvas.set_faces([FaceBox(box, label, True)] if box is not None else [])
         info = self.scene.driving_info
         if frame is not None and info is not None and info.kind == "video" and frame.index in info.no_face_frames:
             self.canvas.set_caption("NO FACE IN THIS FRAME")
         else:
             self.canvas.set_caption("")
+
+    def _face_item_chosen(self, item: int) -> None:
+        index = self.face_picker.itemData(item)
+        if isinstance(index, int) and index >= 0:  # not the clicked face's own item
+            self.faceChosen.emit(index)
+
+    def _clicked(self, spot: QPointF) -> None:
+        """A click on the shown frame (maybe a scaled-down proxy) becomes a point in the video's pixels."""
+        frame, info, image = self.preview.driving_frame, self.scene.driving_info, self.canvas.image
+        if frame is None or info is None or info.kind != "video" or image is None or image.width() <= 0:
+            return
+        scale = info.frame_size[0] / image.width()
+        self.facePicked.emit(frame.index, (spot.x() + 0.5) * scale - 0.5, (spot.y() + 0.5) * scale - 0.5)
 
     def refresh(self) -> None:
         scene, spec = self.scene, self.document.driving
@@ -131,13 +150,20 @@ class DrivingPanel(QWidget):
         self.face_picker.blockSignals(True)
         self.face_picker.clear()
         for i in range(count):
-            self.face_picker.addItem(f"Face {i + 1}{' (largest)' if i == 0 else ''} drives")
+            self.face_picker.addItem(f"Face {i + 1}{' (largest)' if i == 0 else ''} drives", i)
         chosen = spec.face_index if spec else 0
-        if spec is not None and chosen >= count > 0:
-            self.face_picker.addItem(f"Face {chosen + 1} drives")
-        self.face_picker.setCurrentIndex(min(chosen, self.face_picker.count() - 1))
+        anchor = spec.anchor if spec is not None else None
+        if spec is not None and chosen >= count > 0 and anchor is None:
+            self.face_picker.addItem(f"Face {chosen + 1} drives", chosen)
+        if anchor is not None:  # the face clicked on a frame (its rank there is `chosen`)
+            self.face_picker.addItem(f"Clicked face (frame {anchor.frame}) drives", -1)
+            self.face_picker.setCurrentIndex(self.face_picker.count() - 1)
+        else:
+            self.face_picker.setCurrentIndex(min(chosen, self.face_picker.count() - 1))
         self.face_picker.blockSignals(False)
-        self.face_picker.setVisible(count > 1 or chosen > 0)
+        self.face_picker.setVisible(count > 1 or chosen > 0 or anchor is not None)
+        video = info is not None and info.kind == "video" and scene.driving_status == "ready"
+        self.canvas.points_clickable = video and (count > 1 or anchor is not None)
         if scene.driving_status == "error":
             self.canvas.set_image(None)
             self.canvas.set_message(scene.driving_message, "danger")
@@ -157,6 +183,8 @@ class DrivingPanel(QWidget):
                 text += f" · no face in {missing} frame{'s' if missing != 1 else ''}"
             if info.bad_frames:
                 text += f" · {len(info.bad_frames)} damaged"
+            if self.canvas.points_clickable:
+                text += " · click a face in the frame to make it drive"
         else:
             text = f"{info.name} · {info.frame_count} frames · {info.fps_text} · performance"
         self.status.setText(text)

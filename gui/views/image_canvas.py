@@ -50,6 +50,7 @@ class FaceBox:
 class ImageCanvas(QWidget):
     fileDropped = Signal(object)  # Path
     faceClicked = Signal(int)
+    pointClicked = Signal(QPointF)  # a click (no drag) on the picture, in its pixels, while `points_clickable`
     zoomChanged = Signal(float)  # the zoom on screen (1.0: one image pixel per screen pixel)
     wipeMoved = Signal(float)  # the wipe line, as a fraction of the image width
 
@@ -65,6 +66,8 @@ class ImageCanvas(QWidget):
         self._zoom = 1.0
         self._pan = QPointF(0, 0)
         self._drag_from: QPointF | None = None
+        self.points_clickable = False  # clicks on the picture are `pointClicked` (a face to pick there)
+        self._press_at: QPointF | None = None
         self._boxes: list[FaceBox] = []
         self._landmarks: np.ndarray | None = None
         self.show_landmarks = False
@@ -493,9 +496,18 @@ class ImageCanvas(QWidget):
         if not rect.isEmpty():
             self.set_wipe((point.x() - rect.x()) / rect.width())
 
+    def _image_point(self, point: QPointF) -> QPointF | None:
+        """`point` in the picture's pixels when it lies on the picture."""
+        spot = self.map_to_image(point)
+        image = self._image
+        if spot is None or image is None or not (0 <= spot.x() < image.width() and 0 <= spot.y() < image.height()):
+            return None
+        return spot
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             hit = self._face_at(event.position())
+            self._press_at = event.position() if self.points_clickable and hit is None else None
             if hit is not None:
                 self.faceClicked.emit(hit)
                 return
@@ -519,12 +531,19 @@ class ImageCanvas(QWidget):
             self._pan += event.position() - self._drag_from
             self._drag_from = event.position()
             self.update()
-        elif self._boxes:
-            over = self._face_at(event.position()) is not None
+        elif self._boxes or self.points_clickable:
+            over = self._face_at(event.position()) is not None or (
+                self.points_clickable and self._image_point(event.position()) is not None)
             self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        pressed, self._press_at = self._press_at, None
+        if pressed is not None and self.points_clickable and event.button() == Qt.MouseButton.LeftButton:
+            moved = event.position() - pressed
+            spot = self._image_point(event.position())
+            if spot is not None and abs(moved.x()) + abs(moved.y()) <= 4:  # a click, not a pan
+                self.pointClicked.emit(spot)
         self._drag_from = None
         self._dragging_wipe = False
         self.unsetCursor()

@@ -394,6 +394,7 @@ class MainWindow(QMainWindow):
         self.driving_panel.builtinRequested.connect(app.driving.open_builtin)
         self.driving_panel.fileDropped.connect(app.driving.open)
         self.driving_panel.faceChosen.connect(app.driving.choose_face)
+        self.driving_panel.facePicked.connect(app.driving.pick_face_at)
         self.driving_panel.cancelRequested.connect(app.driving.cancel_analysis)
         view = self.result_view
         view.notice.chooseRequested.connect(app.model.ask_checkpoint)
