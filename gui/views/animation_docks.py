@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
 from gui.views.animate_panel import AnimatePanel
@@ -24,6 +24,10 @@ from gui.views.driving_check_panel import DrivingCheckPanel
 
 if TYPE_CHECKING:
     from gui.views.main_window import MainWindow
+
+#: Screen height (px) below which the curves and trajectory panels start hidden on first use, so the
+#: viewer and the timeline fit (at 1280x720 with them shown the timeline fell off the screen).
+ROOM_FOR_CURVES = 900
 
 #: (name, text, shortcut, icon, tooltip, checkable)
 ACTIONS: tuple[tuple[str, str, str | None, str | None, str, bool], ...] = (
@@ -101,7 +105,12 @@ class AnimationDocks:
         curves.raise_()
         window.docks["Controls"].raise_()
         window.docks["Driving"].raise_()
-        window.resizeDocks([curves], [250], Qt.Orientation.Vertical)
+        window.resizeDocks([curves], [200], Qt.Orientation.Vertical)
+        screen = QGuiApplication.primaryScreen()
+        if screen is None or screen.availableGeometry().height() < ROOM_FOR_CURVES:
+            # a laptop screen: the viewer and the timeline come first; View > Panels shows the curves
+            curves.hide()
+            window.docks["Trajectory"].hide()
         self._bind()
 
     # -- building ------------------------------------------------------------------------------------------
