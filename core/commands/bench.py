@@ -164,4 +164,6 @@ def _shot_ssim(reenactor, args: argparse.Namespace) -> dict[str, object]:
         "shot_ssim_full_resolution": full["ssim"],
         "shot_ssim_model_resolution": model["ssim"],
         "shot_ssim_source_unchanged": full["ssim_identity"],
+        "shot_ssim_full_resolution_at_model_scale": full["ssim_at_model_scale"],
+        "shot_ssim_model_resolution_at_model_scale": model["ssim_at_model_scale"],
     }
