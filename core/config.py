@@ -276,8 +276,10 @@ class RenderOptions:
     source photo with `paste_back`; the face's own size in the photo for a crop, at least the model's
     resolution, at most 2048). `mask_scale` (0.5-2) sizes the region that moves with the head (1: the
     face, forehead, hair and ears) and `mask_feather` (0-1) how softly the motion fades out beyond it
-    (`core.faces.motion.MotionRegion`). `full_resolution` False shows the network's own picture
-    magnified from its resolution, over the same framing, to compare with the full-resolution render.
+    (`core.faces.motion.MotionRegion`). `synthesis` (0-1) is how much of what the network paints beyond
+    its own warp of the photo is shown (0: the learned motion alone; 1: all of it: the mouth's inside, what
+    a turn reveals). `full_resolution` False shows the network's own picture magnified from its
+    resolution, over the same framing, to compare with the full-resolution render.
 
     `controls` are the animator's static values and `animation` their keys (`core.animation.tracks`);
     `strength`, `identity_adaptation` and `smoothing` are the controls' own values (kept in step).
@@ -294,6 +296,7 @@ class RenderOptions:
     output_size: int | None = None
     mask_scale: float = 1.0
     mask_feather: float = 0.5
+    synthesis: float = 1.0
     full_resolution: bool = True
     controls: Controls = DEFAULT_CONTROLS
     animation: Animation = NO_ANIMATION
@@ -312,6 +315,8 @@ class RenderOptions:
             raise ConfigError(f"mask size must be between 0.5 and 2, got {self.mask_scale:g}")
         if not 0.0 <= self.mask_feather <= 1.0:
             raise ConfigError(f"mask feather must be between 0 and 1, got {self.mask_feather:g}")
+        if not 0.0 <= self.synthesis <= 1.0:
+            raise ConfigError(f"synthesis must be between 0 and 1, got {self.synthesis:g}")
         if not isinstance(self.controls, Controls) or not isinstance(self.animation, Animation):
             raise ConfigError("options.controls and options.animation must be Controls and Animation")
         masters = {name: getattr(self, name) for name in _MASTER_CONTROLS}

@@ -423,7 +423,9 @@ class Reenactor:
         can run on another thread while the network works on the next batch."""
         source = self._require_source()
         geometry = self.output_geometry(options)
-        composite = render_frame(source.photo, source.alignment, geometry, frame, options.full_resolution)
+        composite = render_frame(
+            source.photo, source.alignment, geometry, frame, options.full_resolution, options.synthesis
+        )
         points = geometry.crop_points_to_output(source.alignment, frame.landmarks).astype(np.float32)
         return RenderedFrame(index, composite.image, frame.landmarks, points, composite.matte, composite.stats)
 

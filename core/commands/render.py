@@ -51,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mask-size", type=float, default=1.0, help="size of the region moving with the head, 0.5..2 (default 1)")
     parser.add_argument("--mask-feather", type=float, default=0.5, help="softness of its edge, 0..1 (default 0.5)")
     parser.add_argument(
+        "--synthesis", type=float, default=1.0,
+        help="how much of what the network paints beyond its warp of the photo is shown, 0..1 (default 1)",
+    )
+    parser.add_argument(
         "--model-resolution", action="store_true",
         help="show the network's own picture magnified from its resolution (to compare with the full-resolution render)",
     )
@@ -124,6 +128,7 @@ def run(args: argparse.Namespace) -> CommandResult:
         output_size=args.size,
         mask_scale=args.mask_size,
         mask_feather=args.mask_feather,
+        synthesis=args.synthesis,
         full_resolution=not args.model_resolution,
     )
     if batch:

@@ -141,8 +141,10 @@ def render_frame(
     geometry: OutputGeometry,
     frame: ModelFrame,
     full_resolution: bool = True,
+    synthesis: float = 1.0,
 ) -> Composite:
-    """The output picture of one frame, its matte and its stats (see the module doc)."""
+    """The output picture of one frame, its matte and its stats (see the module doc); `synthesis` (0-1)
+    weighs the network's residual."""
     resolution = alignment.size
     source, photo_to_source = _source_image(photo, geometry)
     to_source = compose(photo_to_source, geometry.to_photo)  # output px -> sampled image px
@@ -182,12 +184,12 @@ def render_frame(
 
     # 3. the network's contribution, in the crop's frame (no motion: it is drawn where it belongs)
     roi_to_crop = compose(to_crop, np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]]))
-    if full_resolution and frame.residual is not None:
+    if full_resolution and frame.residual is not None and synthesis > 0:
         upsampled = cv2.warpAffine(
             frame.residual, roi_to_crop, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
         )
-        region = np.clip(region + upsampled * matte_roi[..., None] + 0.5, 0, 255).astype(np.uint8)
+        region = np.clip(region + upsampled * (matte_roi * synthesis)[..., None] + 0.5, 0, 255).astype(np.uint8)
     elif not full_resolution:
         model = cv2.warpAffine(
             frame.image, roi_to_crop, size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,

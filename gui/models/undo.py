@@ -26,6 +26,7 @@ _LABELS = {
     "output_size": "Output size",
     "mask_scale": "Moving region size",
     "mask_feather": "Edge softness",
+    "synthesis": "Model's painting",
     "full_resolution": "Full resolution",
 }
 _IDS = {name: 1000 + i for i, name in enumerate(_LABELS)}

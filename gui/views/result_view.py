@@ -40,7 +40,7 @@ UNTRAINED_BANNER = "UNTRAINED MODEL · NOT A FACE"
 #: The zoom menu: (label, zoom; None fits the view).
 ZOOM_LEVELS: tuple[tuple[str, float | None], ...] = (("Fit", None), ("50 %", 0.5), ("100 %", 1.0), ("200 %", 2.0))
 #: The renderer's options the viewer edits, when `RenderOptions` has them (the full-resolution renderer).
-MASK_FIELDS = ("mask_scale", "mask_feather")
+MASK_FIELDS = ("mask_scale", "mask_feather", "synthesis")
 
 
 def has_option(name: str) -> bool:
@@ -237,14 +237,19 @@ class ResultView(QWidget):
                                    "it; less keeps more of the photo still")
         self.mask_feather = SliderField(0.0, 1.0, 0.01, percent=True, ends=("hard", "soft"))
         self.mask_feather.setToolTip("How gradually the moving region blends into the still photo")
+        self.synthesis = SliderField(0.0, 1.0, 0.01, percent=True, ends=("warp only", "all of it"))
+        self.synthesis.setToolTip("How much of what the model paints beyond moving the photo is shown (the "
+                                  "inside of a mouth, what a turn reveals); at 0 % the photo's own pixels, moved")
         form.addRow("Region that moves", self.mask_scale)
         form.addRow("Edge softness", self.mask_feather)
+        form.addRow("Model's painting", self.synthesis)
         body.setMinimumWidth(360)
         holder = QWidgetAction(menu)
         holder.setDefaultWidget(body)
         menu.addAction(holder)
         self.mask_scale.valueEdited.connect(lambda v: self.optionEdited.emit("mask_scale", v))
         self.mask_feather.valueEdited.connect(lambda v: self.optionEdited.emit("mask_feather", v))
+        self.synthesis.valueEdited.connect(lambda v: self.optionEdited.emit("synthesis", v))
         return menu
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -358,6 +363,7 @@ class ResultView(QWidget):
         if all(available):
             self.mask_scale.set_value(options.mask_scale)
             self.mask_feather.set_value(options.mask_feather)
+            self.synthesis.set_value(options.synthesis)
         self.resolution_button.setVisible(has_option("full_resolution"))
         if has_option("full_resolution"):
             model_res = not options.full_resolution

@@ -111,3 +111,19 @@ def test_the_residual_shows_where_the_model_synthesises_and_only_there(portrait)
     centre = alignment.to_image(mouth[None].astype(float))[0].round().astype(int)
     assert changed[centre[1], centre[0]]
     assert changed.sum() < 0.02 * changed.size
+
+
+def test_the_synthesis_amount_weighs_the_residual(portrait) -> None:
+    photo, alignment, landmarks = portrait
+    residual = np.zeros((RESOLUTION, RESOLUTION, 3), np.float32)
+    mouth = landmarks[48:68].mean(0).round().astype(int)
+    residual[mouth[1] - 3 : mouth[1] + 4, mouth[0] - 6 : mouth[0] + 7] = -80.0
+    geometry = output_geometry(photo.shape, alignment, True, None)
+    frame = model_frame(landmarks, landmarks, residual)
+    plain = render_frame(photo, alignment, geometry, model_frame(landmarks, landmarks)).image.astype(int)
+    centre = alignment.to_image(mouth[None].astype(float))[0].round().astype(int)
+    at = (centre[1], centre[0])
+    changes = [plain[at] - render_frame(photo, alignment, geometry, frame, synthesis=s).image.astype(int)[at]
+               for s in (0.0, 0.5, 1.0)]
+    assert np.abs(changes[0]).max() == 0  # none of the model's painting: the photo's pixels, moved
+    assert 0.35 < changes[1].mean() / changes[2].mean() < 0.65
