@@ -194,6 +194,17 @@ def in_app_figures(checkpoint: Path | None, scrubs: int, export_frames: int, wor
         "torch_threads": controller.ctx.engine.threads,
     }
     out["preview_requests_dropped"] = controller.preview_model.dropped
+    # (c') the same pasted into the whole photo at its native size (910x1137 for obama.jpg)
+    controller.options.set("paste_back", True)
+    spin_until(app, lambda: controller.preview_model.pending_frame is None, 30)
+    pasted = random.Random(1).sample([f for f in range(1, controller.scene.frame_count) if f not in frames], scrubs)
+    latencies = _scrub(app, controller, pasted, pause_s=0.05)
+    shown = controller.preview_model.result
+    out["scrub_latency_ms_paste_back"] = {
+        **_latency_stats(latencies),
+        "size": [shown.image.width(), shown.image.height()] if shown else None,
+    }
+    controller.options.set("paste_back", False)
 
     # (d) export with paste-back into the full photo
     target = workdir / "bench.mp4"
