@@ -110,11 +110,14 @@ def test_the_bundled_demo_model_gives_the_run_its_own_network(tmp_path: Path) ->
     assert demo is not None, "the bundled demo model is part of the repository"
     model, train, _ = RunRequest(data=tmp_path, out=tmp_path / "run", init_from=str(demo)).configs()
     assert model == load_checkpoint(demo).config and train.init_from == str(demo.resolve())
-    # demo128.yaml now asks for heatmap variances the released demo model was not trained with
-    with pytest.raises(ConfigError, match="heatmap_variance") as refused:
+    # the demo model was trained with demo128.yaml: its model section agrees; paper256.yaml's does not
+    model, _, _ = RunRequest(data=tmp_path, out=tmp_path / "run", init_from=str(demo),
+                             config=ROOT / "training" / "configs" / "demo128.yaml").configs()
+    assert model == load_checkpoint(demo).config
+    with pytest.raises(ConfigError, match="resolution") as refused:
         RunRequest(data=tmp_path, out=tmp_path / "run", init_from=str(demo),
-                   config=ROOT / "training" / "configs" / "demo128.yaml").configs()
-    assert "demo128.yaml's model section" in str(refused.value) and "remove those model settings" in str(refused.value)
+                   config=ROOT / "training" / "configs" / "paper256.yaml").configs()
+    assert "paper256.yaml's model section" in str(refused.value) and "remove those model settings" in str(refused.value)
 
 
 def test_model_settings_that_contradict_the_checkpoint_are_refused(synthetic_data: Path, tiny_checkpoint: Path,
