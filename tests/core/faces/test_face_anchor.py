@@ -123,5 +123,5 @@ def test_a_project_driving_with_a_face_anchor_follows_that_face(two_faces, right
                                 detector=dlib_detector)
     sequence = run_to_end(driving_of_project(entry, tmp_path, reenactor))  # what `render --project` drives with
     assert (sequence.raw[:, :, 0].min(1) > HALF_WIDTH).all()
-    with pytest.raises(InputError, match="clip.reenact: the driving's face_anchor"):
+    with pytest.raises(InputError, match=r"clip\.reenact: the driving.s face_anchor"):
         face_anchor({"face_anchor": {"frame": 3, "box": [5, 5, 1, 1]}}, "clip.reenact")
