@@ -18,8 +18,9 @@ crop (the photo goes on there). Three zones, blended smoothly:
 
 Two sets of landmarks are approximated rather than interpolated (a ridge term in the spline): the jaw
 contour, which is the face's silhouette and slides over the skin when the head turns (followed exactly,
-a turn smears the cheek after it), and the inner lips, which a closing mouth puts on top of each other
-with different sources (followed exactly, the teeth between them fold into a zig-zag).
+a turn smears the cheek after it; it is followed more loosely the more the head turns away from the
+source's yaw), and the inner lips, which a closing mouth puts on top of each other with different
+sources (followed exactly, the teeth between them fold into a zig-zag).
 
 The field is evaluated once per frame on a grid over the outer ring's box, made fold-free there
 (`core.faces.folds.unfold`), and every use samples that one grid: the network's landmark flow at its
