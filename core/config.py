@@ -21,6 +21,7 @@ C = TypeVar("C")
 
 NormKind = Literal["batch", "instance"]
 BlockNorm = Literal["batch", "instance", "none"]
+SynthesisRegion = Literal["face", "mouth"]  # where a warp_source model may paint: core.networks.synthesis_region
 
 
 def _coerce(value: Any, annotation: Any, name: str) -> Any:
@@ -164,6 +165,9 @@ class ModelConfig:
     output_convs: int = 1  # residual 3x3 convolutions at full resolution before the RGB convolution
     warp_source: bool = False  # fusion sees the flow-warped source image and blends it in (fusion.py)
     landmark_flow: bool = False  # the flow net refines a landmark thin-plate spline (landmark_flow.py)
+    # Where the output may differ from the warped source (warp_source): "face", anywhere the blend mask
+    # lets it (the paper's generator paints everything), or "mouth" (synthesis_region.py).
+    synthesis_region: SynthesisRegion = "face"
     aan_statistics: NormKind = "batch"
     block_norm: BlockNorm = "batch"
     spectral_norm: bool = True
@@ -210,6 +214,9 @@ class ModelConfig:
             problems.append(f"flow_heatmap_variance must be in (0, 100], got {self.flow_heatmap_variance}")
         if not 0 <= self.output_convs <= 8:
             problems.append(f"output_convs must be 0 to 8, got {self.output_convs}")
+        if self.synthesis_region != "face" and not self.warp_source:
+            problems.append(f"synthesis_region {self.synthesis_region} needs warp_source (outside it the output "
+                            "is the warped source)")
         if not 1 <= self.discriminator_scales <= 4:
             problems.append(f"discriminator_scales must be 1 to 4, got {self.discriminator_scales}")
         if problems:

@@ -27,6 +27,7 @@ from core.networks.appearance import AppearanceExtractor
 from core.networks.flow import FlowEstimator, upsample_flow, warp
 from core.networks.fusion import FusionNet, Modulation
 from core.networks.local import LocalNets, crop_regions, paste_regions
+from core.networks.synthesis_region import limit_synthesis
 
 
 def check_shape(tensor: torch.Tensor, expected: tuple[int | None, ...], name: str) -> None:
@@ -186,6 +187,8 @@ class Generator(nn.Module):
             warped_source = warp(prepared.image, fine_flow, padding="border")
             guide = torch.cat([local_canvas, warped_source], 1)
         image, mask = self.fusion(warped, guide, prepared.modulations, prepared.folded)
+        if warped_source is not None and mask is not None:
+            image, mask = limit_synthesis(cfg.synthesis_region, image, warped_source, mask, driving_landmarks)
         return GeneratorOutput(
             image=image,
             local_images=local_images,
