@@ -80,8 +80,9 @@ def open_project(
     from core.cli import drive
 
     path = Path(args.project)
-    if args.source is not None or args.driving is not None:
-        raise ConfigError("give either --project FILE or SOURCE and DRIVING, not both (the project names them)")
+    if any(getattr(args, name, None) for name in ("source", "driving", "source_list", "driving_list")):
+        raise ConfigError("give either --project FILE or SOURCE and DRIVING (or --source/--driving), not both "
+                          "(the project names them)")
     data = read_project(path)
     base, name = path.resolve().parent, path.name
     options = project_options(data, name)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 HELP = (
     "reenact SOURCE with DRIVING (a video or a .performance.json) and export to OUT "
-    "(.mp4/.mov/.webm/.gif/.webp/folder); a folder or .txt list of either renders every pair into the folder OUT"
+    "(.mp4/.mov/.webm/.gif/.webp/folder); several (repeated --source/--driving, a folder or a .txt list) render "
+    "every pair into the folder OUT"
 )
 log = logging.getLogger("reenact.render")
 
@@ -97,22 +98,22 @@ def _check_arguments(args: argparse.Namespace) -> None:
     from core.safety import check_range, refuse_overwriting_inputs, require_path
 
     output = require_path(args.output, "-o/--output")
-    require_path(args.source, "the source photo")
-    require_path(args.driving, "the driving input")
-    refuse_overwriting_inputs(output, [args.source, args.driving, args.checkpoint], "-o/--output")
+    for source in args.sources:
+        require_path(source, "the source photo")
+    for driving in args.drivings:
+        require_path(driving, "the driving input")
+    refuse_overwriting_inputs(output, [*args.sources, *args.drivings, args.checkpoint], "-o/--output")
     check_range(args.batch, 1, 256, "--batch (frames per network call)")
     check_range(args.quality, 0, 100, "--quality")
 
 
 def run(args: argparse.Namespace) -> CommandResult:
     from core.config import RenderOptions
-    from core.errors import ConfigError
     from core.export import check_target
 
     if args.project is not None:
         return _render_project(args)
-    if args.source is None or args.driving is None:
-        raise ConfigError("give SOURCE and DRIVING, or --project FILE.reenact")
+    render_batch.gather_inputs(args)
     _check_arguments(args)  # before any work: the inputs are never overwritten
     output = render_batch.output_options(args)
     batch = render_batch.is_batch(args)

@@ -1,8 +1,9 @@
 """`main.py render`'s output options (alpha, layers, loops) and its batch mode (`core.batch`).
 
 Kept apart from `core.commands.render` so that the single render stays short: `add_arguments` adds the
-flags, `output_options` reads them, and `run` renders every pair when SOURCE or DRIVING names several
-inputs (exit 0 when every pair rendered or was already there, 2 when any failed).
+flags, `gather_inputs` folds the positionals and the repeatable ``--source``/``--driving`` into lists,
+`output_options` reads the output flags, and `run` renders every pair when the inputs name several
+(exit 0 when every pair rendered or was already there, 2 when any failed).
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ LOOP_MODES = ("crossfade", "pingpong")  # core.faces.loop.LOOP_MODES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source", dest="source_list", action="append", default=None, metavar="PHOTO",
+        help="a portrait of a batch; repeat it for several (a photo, a folder or a .txt list each); with "
+        "--source alone the one positional is DRIVING",
+    )
+    parser.add_argument(
+        "--driving", dest="driving_list", action="append", default=None, metavar="DRIVER",
+        help="a driver of a batch; repeat it for several; with --driving alone the one positional is SOURCE",
+    )
     parser.add_argument(
         "--alpha", action="store_true",
         help="the animated head over transparency, its matte the renderer's own (.mov ProRes 4444, .webm VP9, "
@@ -47,12 +57,38 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
     return OutputOptions(alpha=args.alpha, layers=args.layers, loop=args.loop, loop_length=args.loop_length)
 
 
+def gather_inputs(args: argparse.Namespace) -> None:
+    """Set ``args.sources`` and ``args.drivings`` (lists) from SOURCE/DRIVING and the repeated --source and
+    --driving; with one of each, ``args.source`` and ``args.driving`` name them. `ConfigError` when a role
+    is missing or the positionals cannot be told apart."""
+    from core.errors import ConfigError
+
+    positional = [v for v in (args.source, args.driving) if v is not None]
+    sources, drivings = list(args.source_list or ()), list(args.driving_list or ())
+    if sources and drivings:
+        if positional:
+            raise ConfigError(f"with both --source and --driving there is no positional input: remove {positional[0]!r} "
+                              "or give it as --source or --driving")
+    elif sources or drivings:
+        if len(positional) > 1:
+            given, other = ("--source", "DRIVING") if sources else ("--driving", "SOURCE")
+            raise ConfigError(f"with {given} the one positional is {other}; got {len(positional)}: give the others "
+                              f"as {given} too")
+        sources, drivings = (sources, positional) if sources else (positional, drivings)
+    else:
+        sources, drivings = positional[:1], positional[1:]
+    if not sources or not drivings:
+        raise ConfigError("give SOURCE and DRIVING (several with --source and --driving), or --project FILE.reenact")
+    args.sources, args.drivings = sources, drivings
+    args.source, args.driving = sources[0], drivings[0]
+
+
 def is_batch(args: argparse.Namespace) -> bool:
-    """Whether SOURCE or DRIVING names several inputs; `ConfigError` for batch-only flags without one."""
+    """Whether the inputs (`gather_inputs`) name several pairs; `ConfigError` for batch-only flags without."""
     from core.batch import is_batch as names_several
     from core.errors import ConfigError
 
-    several = names_several(args.source, args.driving)
+    several = len(args.sources) > 1 or len(args.drivings) > 1 or names_several(args.sources[0], args.drivings[0])
     if not several and (args.format is not None or args.overwrite):
         raise ConfigError(
             "--format and --overwrite are for a batch (a folder or a .txt list as SOURCE or DRIVING); "
@@ -79,7 +115,9 @@ def run(
     from core.cli import drive
 
     kind = args.format or ("mov" if output.alpha else "mp4")
-    pairs = plan_batch(source_inputs(args.source), driving_inputs(args.driving), args.output, kind, output)
+    sources = [photo for value in args.sources for photo in source_inputs(value)]
+    drivings = [driver for value in args.drivings for driver in driving_inputs(value)]
+    pairs = plan_batch(sources, drivings, args.output, kind, output)
     prepare_out_folder(args.output, pairs)
     settings = BatchSettings(
         options=options, output=output, quality=args.quality, batch=args.batch, start=args.start, stop=args.end,

@@ -180,3 +180,35 @@ def test_one_render_takes_the_alpha_and_loop_flags(material: Path, tmp_path: Pat
         str(tmp_path / "x.mp4"), "--format", "gif", "--checkpoint", str(material / "tiny.pt"), "--json",
     ])
     assert code == 2 and "for a batch" in json.loads(capsys.readouterr().out.strip().splitlines()[-1])["error"]
+
+
+def test_several_files_given_with_repeated_source_and_driving_make_a_batch(material: Path, tmp_path: Path, capsys) -> None:
+    portraits, drivers = material / "portraits", material / "drivers"
+    common = ["--checkpoint", str(material / "tiny.pt"), "--size", "64", "--json"]
+    out = tmp_path / "two"
+    code = main(["render", "--source", str(portraits / "obama.jpg"), "--source", str(portraits / "obama2.jpg"),
+                 str(drivers / "talk.mp4"), "-o", str(out), *common])  # the one positional is DRIVING
+    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and data["rendered"] == 2
+    assert sorted(p.name for p in out.iterdir()) == ["obama2__talk.mp4", "obama__talk.mp4"]
+    code = main(["render", str(portraits / "obama.jpg"), "--driving", str(drivers / "talk.mp4"),
+                 "--driving", str(drivers / "nod"), "-o", str(tmp_path / "drivers"), *common])  # it is SOURCE
+    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and sorted(Path(o["output"]).name for o in data["outputs"]) == ["obama__nod.mp4", "obama__talk.mp4"]
+    # a folder among them counts for its photos; both options and no positional
+    code = main(["render", "--source", str(portraits), "--driving", str(drivers / "nod"), "-o", str(tmp_path / "all"),
+                 *common])
+    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 2 and data["pairs"] == 3 and data["rendered"] == 2 and len(data["failed"]) == 1
+    # one --source with two positionals, or the same file twice: one line, exit 2, nothing written
+    for args, message in (
+        (["--source", str(portraits / "obama.jpg"), str(portraits / "obama2.jpg"), str(drivers / "talk.mp4")],
+         "with --source the one positional is DRIVING"),
+        (["--source", str(portraits / "obama.jpg"), "--source", str(portraits / "obama.jpg"), str(drivers / "talk.mp4")],
+         "would both be written to obama__talk.mp4"),
+        (["--driving", str(drivers / "talk.mp4")], "give SOURCE and DRIVING"),
+    ):
+        code = main(["render", *args, "-o", str(tmp_path / "refused"), *common])
+        captured = capsys.readouterr()
+        assert code == 2 and message in json.loads(captured.out.strip().splitlines()[-1])["error"], captured
+        assert not (tmp_path / "refused").exists()

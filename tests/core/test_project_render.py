@@ -83,6 +83,8 @@ def test_the_project_file_is_never_the_output(tmp_path, capsys) -> None:
     assert main(["render", "--project", str(project), "-o", str(project)]) == 2
     assert main(["render", "photo.jpg", "--project", str(project), "-o", str(tmp_path / "x.mp4")]) == 2
     assert "not both" in capsys.readouterr().err
+    assert main(["render", "--source", "photo.jpg", "--project", str(project), "-o", str(tmp_path / "x.mp4")]) == 2
+    assert "not both" in capsys.readouterr().err
     assert json.loads(project.read_text())["format"] == FORMAT
 
 
