@@ -184,7 +184,8 @@ class ControlsPanel(QScrollArea):
         info = state.info
         if info is not None:
             self.model_name.setText(info.name)
-            quality = ("Demo quality: soft, approximate faces. Load or train a model for production work."
+            quality = ("Demo quality: trained on one person, it mostly moves your photo and paints only inside "
+                       "the mouth. Load or train a model for production work."
                        if info.is_demo else f"{info.resolution} px face detail")
             self.model_details.setText(f"{quality}\nTechnical details: More ▸ Model details…")
         elif state.status == "loading":
