@@ -15,11 +15,19 @@ measured with the command line on the reference machine, `tiny.yaml` at 64 px ra
 them against 2.07 without (x0.24); at 256 px they about halve the rate (training/README.md); the 128 px
 preset's factor lies between (x0.35, not measured). The estimate is shown as "about ..." (expect a factor
 of two either way on a busy machine); once a run trains, the page shows its real rate and time left.
+
+Once a preset has trained on this machine (a simple run's folder under the app's training folder, same
+kind of device and the same losses), its estimate comes from that run's own logged rate instead
+(`measured_rate`, the median of the logged windows of the most recent such run): what this machine
+really did with the app's load on it, which the benchmark misses (it keeps the best of short tries).
 """
 
 from __future__ import annotations
 
+import json
+import statistics
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,27 +116,107 @@ def preset(key: str) -> TrainingPreset:
     return PRESETS_BY_KEY.get(key, PRESETS[0])
 
 
-def estimate_seconds(preset_: TrainingPreset, speed: float | None, vgg: bool, resolution: int | None = None
-                     ) -> float | None:
-    """Seconds of training on a machine whose benchmark gave `speed` (None: not measured yet); for a
-    preset that starts from the loaded model, `resolution` is that model's (the cost scales with its
-    pixels, roughly)."""
-    if speed is None or speed <= 0:
+#: How many of a preset's most recent runs `measured_rate` reads, and how much of each log's end.
+MEASURED_RUNS = 8
+LOG_TAIL_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class MeasuredRate:
+    """A preset's real training speed on this machine: a finished or stopped simple run's logged rate."""
+
+    steps_per_s: float
+    resolution: int  # the run's model resolution
+    run: Path
+
+
+@lru_cache(maxsize=64)
+def _log_summary(path: str, mtime_ns: int, size: int) -> tuple[str, str, int, float] | None:
+    """(device, perceptual, model resolution, median logged steps/s) of one run's log, or None; read
+    once per version of the file (the page asks on every refresh). Only the first line and the last
+    `LOG_TAIL_BYTES` are read; unreadable lines are skipped."""
+    del mtime_ns  # part of the cache key
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(LOG_TAIL_BYTES)
+            handle.seek(max(0, size - LOG_TAIL_BYTES))
+            tail = handle.read().splitlines()[1 if size > LOG_TAIL_BYTES else 0:]
+    except OSError:
         return None
-    rate = preset_.reference_steps_per_s * speed / REFERENCE_SPEED * (preset_.vgg_factor if vgg else 1.0)
+    entries = []
+    for line in [first, *tail]:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    if not entries or entries[0].get("event") != "start":
+        return None
+    start, model = entries[0], entries[0].get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("resolution"), int):
+        return None
+    def rate(entry: dict[str, Any]) -> float:
+        value = entry.get("steps_per_s")
+        return float(value) if isinstance(value, (int, float)) and 0 < value < 1e6 else 0.0
+
+    # the logged windows; a run stopped before its first window has only its session's rate
+    rates = [rate(e) for e in entries[1:] if "event" not in e and rate(e) > 0]
+    rates = rates or [rate(e) for e in entries[1:] if e.get("event") in ("end", "stop") and rate(e) > 0]
+    if not rates:
+        return None
+    return str(start.get("device", "")), str(start.get("perceptual", "")), model["resolution"], statistics.median(rates)
+
+
+def measured_rate(root: Path, preset_: TrainingPreset, device: str, vgg: bool) -> MeasuredRate | None:
+    """The logged speed of this preset's most recent simple run under `root` (the app's training folder)
+    on the same kind of device (`device` as the environment check names it) with the same losses (VGG19
+    or not); None when there is none. A damaged or foreign log is passed over, never an error."""
+    found = []
+    try:
+        for log in root.glob(f"*/{preset_.key}/log.jsonl"):
+            stat = log.stat()
+            found.append((stat.st_mtime_ns, stat.st_size, log))
+    except OSError:
+        return None
+    for mtime_ns, size, log in sorted(found, reverse=True)[:MEASURED_RUNS]:
+        summary = _log_summary(str(log), mtime_ns, size)
+        if summary is None:
+            continue
+        run_device, perceptual, resolution, rate = summary
+        if run_device.startswith("cuda") == device.startswith("cuda") and (perceptual == "vgg19") == vgg:
+            return MeasuredRate(rate, resolution, log.parent)
+    return None
+
+
+def estimate_seconds(preset_: TrainingPreset, speed: float | None, vgg: bool, resolution: int | None = None,
+                     measured: MeasuredRate | None = None) -> float | None:
+    """Seconds of training: from `measured` (this preset's last run here) when given, else on a machine
+    whose benchmark gave `speed` (None: not measured yet); for a preset that starts from the loaded
+    model, `resolution` is that model's (the cost scales with its pixels, roughly)."""
+    if measured is not None:
+        rate, size = measured.steps_per_s, measured.resolution
+    elif speed is None or speed <= 0:
+        return None
+    else:
+        rate = preset_.reference_steps_per_s * speed / REFERENCE_SPEED * (preset_.vgg_factor if vgg else 1.0)
+        size = preset_.prep_size
     if preset_.from_loaded_model and resolution:
-        rate *= (preset_.prep_size / resolution) ** 2
+        rate *= (size / resolution) ** 2
     return preset_.steps / rate
 
 
 def estimate_text(preset_: TrainingPreset, speed: float | None, vgg: bool, device: str = "",
-                  resolution: int | None = None) -> str:
-    """"about 3 min on this machine", with a word when a GPU is what it needs."""
-    seconds = estimate_seconds(preset_, speed, vgg, resolution)
+                  resolution: int | None = None, measured: MeasuredRate | None = None) -> str:
+    """"about 3 min on this machine", "... (as your last run went)" when measured, with a word when a GPU
+    is what it needs."""
+    seconds = estimate_seconds(preset_, speed, vgg, resolution, measured)
     if seconds is None:
         return "measuring this machine…"
     where = "this GPU" if device.startswith("cuda") else "this machine"
     text = f"about {format_duration(seconds)} on {where}"
+    if measured is not None:
+        text += " (as your last run of it went)"
     if preset_.gpu_recommended and not device.startswith("cuda") and seconds > 3 * 24 * 3600:
         text += " (meant for a GPU)"
     return text

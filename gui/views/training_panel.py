@@ -48,7 +48,7 @@ from gui import theme
 from gui.controllers.dialogs import CHECKPOINT_FILTER
 from gui.models.perceptual import PERCEPTUAL_LABELS, perceptual_status
 from gui.models.training import CONFIGS_DIR, TrainingModel, count_noun, format_duration, improvement_verdict
-from gui.models.training_presets import PRESETS, estimate_text, preset, simple_folders
+from gui.models.training_presets import PRESETS, estimate_text, measured_rate, preset, simple_folders
 from gui.views.icons import icon
 from gui.views.widgets import Badge, SliderField, form_group, scroll_area, wrap
 
@@ -699,9 +699,11 @@ class TrainingPanel(QWidget):
 
         env, s, starting = self.model.environment, self.model.setup, self.model.starting_model
         vgg = env is not None and env.vgg_weights is not None
+        device = env.device if env else ""
         for item in PRESETS:
             resolution = starting.resolution if starting is not None else None
-            text = estimate_text(item, env.speed if env else None, vgg, env.device if env else "", resolution)
+            measured = measured_rate(data_dir() / "training", item, device, vgg) if env else None
+            text = estimate_text(item, env.speed if env else None, vgg, device, resolution, measured)
             self.preset_estimates[item.key].setText(text[0].upper() + text[1:] + ".")
         summary = self.model.run_summary
         for key, label in self.preset_starts.items():
@@ -768,6 +770,8 @@ class TrainingPanel(QWidget):
             widget.setEnabled(not busy)
         self._show_buttons()
         self._show_losses_in_use()  # the run's progress follows: `set_status` emits progressChanged
+        if not busy:  # a run that ended or stopped has logged its rate: the estimates use it
+            self._show_simple()
 
     def _show_buttons(self) -> None:
         model = self.model

@@ -19,7 +19,14 @@ from gui.models.training import (
     format_duration,
     improvement_verdict,
 )
-from gui.models.training_presets import PRESETS, estimate_seconds, estimate_text, preset, simple_folders
+from gui.models.training_presets import (
+    PRESETS,
+    estimate_seconds,
+    estimate_text,
+    measured_rate,
+    preset,
+    simple_folders,
+)
 from tests.gui.conftest import show_main_window
 
 
@@ -56,6 +63,43 @@ def test_the_perceptual_warning_says_which_weights_and_what_to_do():
     assert found.level == "ok" and found.kind == "vgg19" and "/w/vgg19-dcbb9e9d.pth" in found.headline
     running = perceptual_status(missing, setup, RunState(perceptual="multiscale-l1"))
     assert running.kind == "multiscale-l1" and "NOT the paper's" in running.headline  # what the run reports
+
+
+def write_log(run: Path, device: str, perceptual: str, resolution: int, rates: list[float], end: float) -> None:
+    import json
+
+    run.mkdir(parents=True)
+    lines = [{"event": "start", "step": 0, "device": device, "perceptual": perceptual, "model": {"resolution": resolution}}]
+    lines += [{"step": 25 * (i + 1), "steps_per_s": r, "g_total": 1.0} for i, r in enumerate(rates)]
+    lines += [{"event": "eval", "step": 50, "holdout_l1": 0.1}, {"event": "end", "step": 100, "steps_per_s": end}]
+    (run / "log.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n{broken\n")
+
+
+def test_a_preset_that_trained_here_is_estimated_from_its_last_run(tmp_path):
+    import os
+
+    quick, person, _ = PRESETS
+    root = tmp_path / "training"
+    assert measured_rate(root, quick, "cpu", vgg=True) is None  # nothing trained yet (no folder at all)
+    write_log(root / "anna" / "quick", "cpu (1 thread)", "vgg19", 64, [0.5, 0.4, 2.0], 0.45)
+    write_log(root / "ben" / "quick", "cpu (1 thread)", "multiscale-l1", 64, [3.0], 3.0)
+    write_log(root / "cleo" / "quick", "cuda:0 (NVIDIA H100)", "vgg19", 64, [40.0], 40.0)
+    (root / "dora" / "quick").mkdir(parents=True)
+    (root / "dora" / "quick" / "log.jsonl").write_bytes(b"\x00not a log")  # damaged: passed over
+    for age, name in enumerate(("dora", "cleo", "ben", "anna")):  # anna's run is the oldest
+        os.utime(root / name / "quick" / "log.jsonl", (1e9 - age, 1e9 - age))
+    measured = measured_rate(root, quick, "cpu", vgg=True)  # the same device kind and losses only
+    assert measured is not None and measured.run == root / "anna" / "quick" and measured.steps_per_s == 0.5
+    assert measured_rate(root, quick, "cpu", vgg=False).steps_per_s == 3.0
+    assert measured_rate(root, quick, "cuda", vgg=True).steps_per_s == 40.0
+    assert estimate_seconds(quick, 67.0, True, measured=measured) == pytest.approx(quick.steps / 0.5)
+    assert estimate_text(quick, 67.0, True, "cpu", measured=measured) == (
+        f"about {format_duration(quick.steps / 0.5)} on this machine (as your last run of it went)")
+    # a fine-tune measured on a 64 px model, estimated for a 128 px one: four times the pixels
+    write_log(root / "anna" / "person", "cpu (1 thread)", "vgg19", 64, [], 0.8)  # stopped before a window
+    tuned = measured_rate(root, person, "cpu", vgg=True)
+    assert tuned.steps_per_s == 0.8
+    assert estimate_seconds(person, None, True, 128, tuned) == pytest.approx(person.steps / 0.2)
 
 
 def test_presets_estimate_their_time_from_this_machines_speed():
@@ -109,3 +153,8 @@ def test_the_simple_mode_prepares_the_footage_and_starts_a_run(train_window, con
     training.stop()
     qtbot.waitUntil(lambda: model.status == "stopped", timeout=60_000)
     assert panel.start_button.text() == "Resume training"  # the same preset continues its run
+    # the next estimate is what this run really did here, not the benchmark's
+    measured = measured_rate(data_dir() / "training", PRESETS[0], model.environment.device,
+                             model.environment.vgg_weights is not None)
+    assert measured is not None and measured.run == run_dir and measured.resolution == 64
+    assert panel.preset_estimates["quick"].text().endswith("(as your last run of it went).")
