@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -246,11 +247,16 @@ def torchrun_command(request: RunRequest, processes: int, main_script: str = "ma
 def read_log(run_dir: str | Path) -> list[dict[str, Any]]:
     """Every JSON record of the run's ``log.jsonl`` (a torn last line, from a crash, is left out)."""
     path = Path(run_dir) / LOG_NAME
-    records: list[dict[str, Any]] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        return records
+        return []
+    return log_records(lines)
+
+
+def log_records(lines: Iterable[str | bytes]) -> list[dict[str, Any]]:
+    """The JSON objects among log lines; torn or foreign lines are left out."""
+    records: list[dict[str, Any]] = []
     for line in lines:
         try:
             record = json.loads(line)

@@ -24,7 +24,6 @@ really did with the app's load on it, which the benchmark misses (it keeps the b
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,19 +142,15 @@ def _log_summary(path: str, mtime_ns: int, size: int) -> tuple[str, str, int, fl
             tail = handle.read().splitlines()[1 if size > LOG_TAIL_BYTES else 0:]
     except OSError:
         return None
-    entries = []
-    for line in [first, *tail]:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict):
-            entries.append(entry)
+    from training.runs import log_records
+
+    entries = log_records([first, *tail])
     if not entries or entries[0].get("event") != "start":
         return None
     start, model = entries[0], entries[0].get("model")
     if not isinstance(model, dict) or not isinstance(model.get("resolution"), int):
         return None
+
     def rate(entry: dict[str, Any]) -> float:
         value = entry.get("steps_per_s")
         return float(value) if isinstance(value, (int, float)) and 0 < value < 1e6 else 0.0
