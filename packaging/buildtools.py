@@ -95,14 +95,12 @@ DROPPED_NAMES = frozenset(
     {"libtorchbind_test.so", "libjitbackend_test.so", "libbackend_with_compiler.so", "libaoti_custom_ops.so"}
 )
 
-#: dlib model files. The app (analysis, source faces, tracking) uses only the 68-point predictor with
-#: dlib's HOG detector; `evaluate` alone needs the face-recognition ResNet and the 5-point predictor,
-#: and the CNN (mmod) detector is never selected by the app. Only the first is bundled.
-DLIB_MODELS_KEPT = ("shape_predictor_68_face_landmarks.dat",)
-DLIB_MODELS_LEFT_OUT = (
-    "dlib_face_recognition_resnet_model_v1.dat", "shape_predictor_5_face_landmarks.dat",
-    "mmod_human_face_detector.dat",
-)
+#: dlib model files. The app (analysis, source faces, tracking) uses the 68-point predictor with dlib's
+#: HOG detector, and the CNN (mmod, 730 KB) detector as the fallback for turned faces the HOG detector
+#: misses (`core.faces.backend_dlib`); both are bundled. `evaluate` alone needs the face-recognition
+#: ResNet and the 5-point predictor: left out.
+DLIB_MODELS_KEPT = ("shape_predictor_68_face_landmarks.dat", "mmod_human_face_detector.dat")
+DLIB_MODELS_LEFT_OUT = ("dlib_face_recognition_resnet_model_v1.dat", "shape_predictor_5_face_landmarks.dat")
 
 
 def qt_library_module(name: str) -> str | None:

@@ -20,6 +20,7 @@ def test_self_test_renders_and_checks_the_demo_scene(tmp_path) -> None:
     data = last_json(proc.stdout)
     assert data["ok"] is True and data["frames"] == 3
     assert all(data["checks"].values())
+    assert data["detector"].startswith("dlib-") and data["detector"].endswith("-turned")  # the CNN fallback is there
 
 
 def test_self_test_uses_the_bundled_demo_model_or_says_it_is_missing() -> None:

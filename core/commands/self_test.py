@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> CommandResult:
     ok = all(checks.values())
     lines = [f"{'ok  ' if passed else 'FAIL'} {name}" for name, passed in checks.items()]
     lines.append(f"{len(frames)} frames in {seconds:.1f}s: {'self-test passed' if ok else 'self-test FAILED'}")
-    data = {"frames": len(frames), "seconds": round(seconds, 3), "ok": ok, "checks": checks, "checkpoint": str(checkpoint)}
+    data = {"frames": len(frames), "seconds": round(seconds, 3), "ok": ok, "checks": checks, "checkpoint": str(checkpoint),
+            # which face detector ran: "...-turned" when dlib's CNN fallback for turned faces is there
+            "detector": str(getattr(reenactor.detector, "key", type(reenactor.detector).__name__))}
     return CommandResult(data=data, text="\n".join(lines), ok=ok)
 
 
