@@ -9,8 +9,9 @@ frames in it. A folder holding both numbered frames and videos or performances i
 mean either). A SOURCE or DRIVING that names several inputs makes the render a batch.
 
 **Outputs.** Pair (``a.jpg``, ``talk.mp4``) goes to ``OUT/a__talk<ext>`` (a folder ``OUT/a__talk`` for
-PNG frames), layers beside it (`core.export.output_targets`). Two pairs that would share a name, or a
-format that cannot carry the alpha asked for, are refused before any work.
+PNG frames), layers beside it (`core.export.output_targets`). Two pairs that would share a name, an output
+that is, links to or holds one of the inputs (a list may name an earlier render), or a format that cannot
+carry the alpha asked for, are refused before any work.
 
 **Resuming and failures.** A pair whose outputs all exist is skipped (unless ``overwrite``): each output
 is written atomically, so an interrupted batch left only whole files and resumes where it stopped. A pair
@@ -191,7 +192,8 @@ def plan_batch(
     output: OutputOptions | None = None,
 ) -> list[BatchPair]:
     """Every (source, driving) pair with its outputs in the folder ``out`` (made when missing); refuses,
-    before any work, a format unknown or without the alpha asked for, and two pairs sharing a name."""
+    before any work, a format unknown or without the alpha asked for, two pairs sharing a name, and an
+    output that would replace or hold one of the sources or drivers."""
     if kind not in OUTPUT_KINDS:
         raise ConfigError(f"unknown format {kind!r}: use {', '.join(OUTPUT_KINDS)}")
     out = Path(out)
@@ -218,7 +220,28 @@ def plan_batch(
             pairs.append(pair)
     if not pairs:
         raise InputError("nothing to render: no source or no driver")
+    _refuse_overwriting_inputs(pairs, [*sources, *drivings])
     return pairs
+
+
+def _refuse_overwriting_inputs(pairs: Sequence[BatchPair], inputs: Iterable[str | Path]) -> None:
+    """`OutputError` for a pair whose output is, links to or holds one of the inputs the lists and folders
+    expanded to (a list may name an earlier render), or lies inside an input folder of numbered frames."""
+    from core.safety import refuse_overwriting_inputs
+
+    existing = list(dict.fromkeys(str(p) for p in inputs if str(p) != BUILTIN and os.path.lexists(p)))
+    folders = [p for p in existing if os.path.isdir(p)]
+    files = {_identity(p) for p in existing} - {None}
+    for pair in pairs:
+        for path in pair.targets.values():
+            # Only an output folder, or an output file that is one of the inputs' files (same inode: the
+            # path, a link, a hard link), is compared with every input: a resumed batch of many pairs plans
+            # at once. Any other output can only be wrong by landing in an input folder.
+            whole = path.is_dir() or _identity(path) in files
+            try:
+                refuse_overwriting_inputs(path, existing if whole else folders, "its output")
+            except OutputError as err:
+                raise OutputError(f"{pair.name}: {err}") from None
 
 
 def prepare_out_folder(out: str | Path, pairs: Iterable[BatchPair]) -> None:
@@ -235,6 +258,15 @@ def prepare_out_folder(out: str | Path, pairs: Iterable[BatchPair]) -> None:
     for pair in pairs:
         for path in pair.targets.values():
             check_target(path)
+
+
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    """The file a path names, links followed (device, inode); None when there is none."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
 
 
 # -- running it -----------------------------------------------------------------------------------------------

@@ -212,3 +212,40 @@ def test_several_files_given_with_repeated_source_and_driving_make_a_batch(mater
         captured = capsys.readouterr()
         assert code == 2 and message in json.loads(captured.out.strip().splitlines()[-1])["error"], captured
         assert not (tmp_path / "refused").exists()
+
+
+def test_a_batch_never_writes_onto_an_input_its_lists_or_folders_expand_to(material: Path, tmp_path: Path, capsys) -> None:
+    portraits, drivers = material / "portraits", material / "drivers"
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = out / "obama__talk.gif"  # an earlier render, listed now as a portrait: the pair obama + talk would replace it
+    earlier.write_bytes((portraits / "obama2.jpg").read_bytes())
+    before = earlier.read_bytes()
+    (tmp_path / "src.txt").write_text(f"{portraits / 'obama.jpg'}\nout/obama__talk.gif\n")
+    (tmp_path / "drv.txt").write_text(f"{drivers / 'talk.mp4'}\n")
+    code = main([
+        "render", str(tmp_path / "src.txt"), str(tmp_path / "drv.txt"), "-o", str(out), "--format", "gif", "--overwrite",
+        "--end", "3", "--size", "64", "--checkpoint", str(material / "tiny.pt"), "--json",
+    ])
+    captured = capsys.readouterr()
+    error = json.loads(captured.out.strip().splitlines()[-1])["error"]
+    assert code == 2 and "obama__talk.gif" in error and "is the input" in error and "\n" not in error, captured.err
+    assert earlier.read_bytes() == before and sorted(p.name for p in out.iterdir()) == ["obama__talk.gif"]
+    assert "Traceback" not in captured.err
+
+    # a link to an input, and a PNG folder holding one, are refused in the plan (the app's batch plans with it too)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "obama__talk.mp4").symlink_to(drivers / "talk.mp4")
+    with pytest.raises(OutputError, match=r"obama__talk\.mp4 is the input .*talk\.mp4"):
+        plan_batch([portraits / "obama.jpg"], [str(drivers / "talk.mp4")], linked)
+    frames = tmp_path / "frames"
+    (frames / "obama__talk").mkdir(parents=True)
+    (frames / "obama__talk" / "obama.jpg").write_bytes((portraits / "obama.jpg").read_bytes())
+    with pytest.raises(OutputError, match=r"obama__talk holds the input .*obama\.jpg"):
+        plan_batch([frames / "obama__talk" / "obama.jpg"], [str(drivers / "talk.mp4")], frames, "png")
+    # a folder of numbered frames listed as a driver and given as -o: the outputs would land among its frames
+    with pytest.raises(OutputError, match="inside the input folder"):
+        plan_batch([portraits / "obama.jpg"], [str(drivers / "nod")], drivers / "nod")
+    # an input beside the outputs that no output replaces is fine
+    assert [p.output.name for p in plan_batch([earlier], [str(drivers / "talk.mp4")], out, "gif")] == ["obama__talk__talk.gif"]
