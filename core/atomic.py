@@ -4,7 +4,9 @@ A failed or cancelled write removes the temporary file; an existing target is re
 new content is complete (``os.replace`` is atomic on one filesystem). A temporary name carries the
 writing process's id and a token of its machine (``.clip.3f9a1c-4242-0b7e19d2.part.mp4``), so that
 the leftovers of a run that could not clean up (killed with SIGKILL, power loss) are recognised and
-removed by the next write into that folder (`remove_stale_temporaries`).
+removed by the next write into that folder (`remove_stale_temporaries`). A previous output moved aside
+while a folder is renamed onto its place (`aside_name`) carries the same token: one a killed run left is
+put back when nothing took its place, removed otherwise.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ log = logging.getLogger(__name__)
 #: This machine, as a short token in temporary names: a folder shared over a network may hold the
 #: live temporary files of another machine's run, whose process ids mean nothing here.
 HOST_TOKEN = hashlib.blake2b(socket.gethostname().encode(), digest_size=3).hexdigest()
-_TEMPORARY = re.compile(r"^\..*\.(?P<host>[0-9a-f]{6})-(?P<pid>\d+)-[0-9a-f]{8}\.part(\.[^./\\]*)?$", re.S)
+_TEMPORARY = re.compile(
+    r"^\.(?P<name>.*)\.(?P<host>[0-9a-f]{6})-(?P<pid>\d+)-[0-9a-f]{8}\.(?:part(\.[^./\\]*)?|(?P<aside>aside))$", re.S
+)
 
 
 def check_writable_dir(folder: str | Path, what: str = "output") -> Path:
@@ -62,10 +66,21 @@ def temporary_name(target: str | Path, suffix: str | None = None) -> Path:
     (ffmpeg, imageio) still do.
     """
     target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
     ext = target.suffix if suffix is None else suffix
-    stem = target.stem if ext else target.name
-    return folder / f".{stem}.{HOST_TOKEN}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part{ext}"
+    return _tagged(target, target.stem if ext else target.name, f"part{ext}")
+
+
+def aside_name(target: str | Path) -> Path:
+    """A fresh hidden name beside `target` for its previous version while a new one takes its place
+    (``.frames.3f9a1c-4242-0b7e19d2.aside``): one a killed run leaves is recognised by the next write
+    into the folder, which puts it back at `target` when nothing took its place, or removes it."""
+    target = Path(target)
+    return _tagged(target, target.name, "aside")
+
+
+def _tagged(target: Path, stem: str, tail: str) -> Path:
+    folder = target.parent if str(target.parent) else Path(".")
+    return folder / f".{stem}.{HOST_TOKEN}-{os.getpid()}-{uuid.uuid4().hex[:8]}.{tail}"
 
 
 @contextlib.contextmanager
@@ -117,7 +132,9 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     A temporary entry is stale when it was written on this machine by a process that no longer runs,
     or before the machine last started (power loss: its process id may since belong to another
     program). Entries of live processes and of other machines are left alone; so is everything that
-    does not carry a temporary name. Never raises: a folder that cannot be cleaned is only untidy.
+    does not carry a temporary name. A stale previous output moved aside (`aside_name`) is put back
+    instead when its place is empty (the run died before the new one took it). Never raises: a folder
+    that cannot be cleaned is only untidy.
     """
     removed: list[Path] = []
     boot = _boot_time()
@@ -136,6 +153,8 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
         if not before_boot and _process_alive(int(match["pid"])):
             continue
         path = Path(entry.path)
+        if match["aside"] and match["name"] not in ("", ".", "..") and _put_back(path, path.with_name(match["name"])):
+            continue
         try:
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(path)
@@ -147,6 +166,18 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     if removed:
         log.info("removed %d temporary file(s) left in %s by an interrupted run", len(removed), folder)
     return removed
+
+
+def _put_back(aside: Path, target: Path) -> bool:
+    """Move a previous output a killed run left aside back to its place, when that place is empty."""
+    if os.path.lexists(target):
+        return False
+    try:
+        os.rename(aside, target)
+    except OSError:
+        return False
+    log.info("put %s back: the run replacing it was interrupted", target)
+    return True
 
 
 def _process_alive(pid: int) -> bool:

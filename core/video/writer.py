@@ -15,14 +15,13 @@ import logging
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from core.atomic import atomic_path, check_writable_dir, describe_os_error, temporary_folder
+from core.atomic import aside_name, atomic_path, check_writable_dir, describe_os_error, temporary_folder
 from core.errors import Cancelled, OutputError
 from core.progress import CancelToken
 from core.video.alpha import with_alpha
@@ -85,6 +84,11 @@ class VideoWriter:
         alpha: bool = False,
     ) -> None:
         self.path = Path(path)
+        # Written and renamed as a plain absolute path: ``out/prev/../prev`` stops naming anything once
+        # ``prev`` is moved aside to make way for the new folder of frames. The folder is resolved as the
+        # system (and `core.safety`) reads it, ``link/..`` included; the name itself is not, so that a
+        # link there is replaced, not written through.
+        self._target = Path(os.path.realpath(self.path.parent if str(self.path.parent) else ".")) / self.path.name
         self.kind = check_output_format(self.path, alpha)
         self.alpha = bool(alpha)
         width, height = (int(v) for v in size)
@@ -108,11 +112,11 @@ class VideoWriter:
         self._stack = contextlib.ExitStack()
         try:
             if self.kind == "png":
-                self._tmp = temporary_folder(self.path)  # named so a killed run's is recognised
+                self._tmp = temporary_folder(self._target)  # named so a killed run's is recognised
                 self._stack.callback(shutil.rmtree, self._tmp, ignore_errors=True)
                 self._sink = PngSink(self._tmp, self.metadata)
             else:
-                self._tmp = self._stack.enter_context(atomic_path(self.path))
+                self._tmp = self._stack.enter_context(atomic_path(self._target))
                 if self.kind == "gif":
                     self._sink = GifSink(self._tmp, self.rate, self.size, self.quality, self.alpha, self.metadata)
                 elif self.kind == "webp":
@@ -136,7 +140,7 @@ class VideoWriter:
 
     @property
     def _folder(self) -> Path:
-        return self.path.parent if str(self.path.parent) else Path(".")
+        return self._target.parent
 
     @property
     def has_audio(self) -> bool:
@@ -152,13 +156,13 @@ class VideoWriter:
     def _check_target(self) -> None:
         check_writable_dir(self._folder)
         if self.kind != "png":
-            if self.path.is_dir():
+            if self._target.is_dir():
                 raise OutputError(f"{self.path} is a folder: give a file name ending in .{self.kind}")
             return
-        if self.path.exists():
-            if not self.path.is_dir():
+        if self._target.exists():
+            if not self._target.is_dir():
                 raise OutputError(f"{self.path} is a file: give a folder for the PNG frames")
-            others = [p.name for p in self.path.iterdir() if not _PNG_NAME.fullmatch(p.name)]
+            others = [p.name for p in self._target.iterdir() if not _PNG_NAME.fullmatch(p.name)]
             if others:
                 raise OutputError(
                     f"folder {self.path} already holds other files ({others[0]}, ...): "
@@ -211,7 +215,7 @@ class VideoWriter:
         self.finish()
         if self.kind == "png":
             with self._aborting_on_error():
-                _commit_folder(self._tmp, self.path)
+                _commit_folder(self._tmp, self._target)
         self._closed = True
         if self.kind != "png":
             _set_default_mode(self._tmp, is_dir=False)
@@ -272,16 +276,45 @@ def _set_default_mode(path: Path, is_dir: bool) -> None:
 
 
 def _commit_folder(tmp: Path, target: Path) -> None:
-    """Move the finished PNG folder onto ``target``; a previous export there is replaced whole."""
+    """Move the finished PNG folder onto ``target`` (an absolute path without ``..``); a previous export
+    there is moved aside, replaced whole, then removed. Should the new folder fail to take its place,
+    the previous export is put back (`_put_back`); a run killed in between leaves it under a name the
+    next write into the folder recognises (`core.atomic.aside_name`)."""
     _set_default_mode(tmp, is_dir=True)
-    if not target.exists():
+    if not os.path.lexists(target):
         os.replace(tmp, target)
         return
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    os.replace(target, old)
+    aside = aside_name(target)
+    os.replace(target, aside)
     try:
         os.replace(tmp, target)
-    except OSError:
-        os.replace(old, target)
+    except BaseException as err:
+        _put_back(aside, target, err)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if aside.is_symlink():  # the target was a link: the folder it named is not the export's to remove
+        aside.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _put_back(aside: Path, target: Path, cause: BaseException) -> None:
+    """Return the previous export to ``target`` after the new one failed to take its place; when even
+    that fails, keep it under a visible name (a hidden aside would be removed by a later write) and
+    raise `OutputError` saying where it is."""
+    try:
+        os.replace(aside, target)
+        return
+    except OSError as err:
+        failure = err
+    kept, number = target.with_name(f"{target.name}.previous"), 1
+    while os.path.lexists(kept):
+        kept, number = target.with_name(f"{target.name}.previous-{number}"), number + 1
+    try:
+        os.replace(aside, kept)
+    except OSError:
+        kept = aside
+    reason = getattr(cause, "strerror", None) or cause
+    raise OutputError(
+        f"cannot move the new export onto {target} ({reason}), nor the previous one back "
+        f"({failure.strerror or failure}): the previous export is kept at {kept}"
+    ) from cause

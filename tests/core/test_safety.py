@@ -204,6 +204,27 @@ def test_the_next_write_into_a_folder_removes_what_a_killed_writer_left(tmp_path
     assert folder.is_dir() and folder.name.startswith(".frames.") and folder.name.endswith(".part")
 
 
+def test_a_previous_export_a_killed_run_left_aside_goes_back_or_away(tmp_path: Path) -> None:
+    """A run killed between moving the previous export aside and renaming the new one onto its place: the
+    next write into the folder puts the previous one back; once the new one took its place, it is removed."""
+    dead = _dead_pid()
+    aside = tmp_path / f".frames.v2.{HOST_TOKEN}-{dead}-0123abcd.aside"
+    aside.mkdir()
+    (aside / "frame_00000.png").write_bytes(b"the previous export")
+    unfinished = tmp_path / f".frames.v2.{HOST_TOKEN}-{dead}-4567abcd.part"
+    unfinished.mkdir()
+    assert remove_stale_temporaries(tmp_path) == [unfinished]
+    assert (tmp_path / "frames.v2" / "frame_00000.png").read_bytes() == b"the previous export"
+    assert [p.name for p in tmp_path.iterdir()] == ["frames.v2"]
+
+    aside.mkdir()  # left once the new export was in place: only the old one, stale
+    assert remove_stale_temporaries(tmp_path) == [aside]
+    assert [p.name for p in tmp_path.iterdir()] == ["frames.v2"]
+    live = tmp_path / f".frames.v2.{HOST_TOKEN}-{os.getpid()}-0123abcd.aside"
+    live.mkdir()  # a writer at work: untouched
+    assert remove_stale_temporaries(tmp_path) == [] and live.is_dir()
+
+
 def test_sigterm_and_sighup_stop_like_ctrl_c_and_remove_the_temporary_file(tmp_path: Path) -> None:
     """`core.signals`: the termination signals unwind through atomic_path like KeyboardInterrupt."""
     target = tmp_path / "result.mp4"

@@ -453,6 +453,65 @@ def test_png_folder_export_is_lossless_tagged_and_replaces_a_previous_export(tmp
         VideoWriter(target, 25, (101, 77))
 
 
+def _png_export(target: Path, count: int) -> None:
+    with VideoWriter(target, 25, (64, 48)) as writer:
+        for i in range(count):
+            writer.write(cv2.resize(coded_frame(i), (64, 48), interpolation=cv2.INTER_NEAREST))
+
+
+def test_a_png_export_through_a_path_with_dotdot_replaces_the_previous_one(tmp_path: Path) -> None:
+    _png_export(tmp_path / "prev", 5)
+    _png_export(tmp_path / "prev" / ".." / "prev", 3)  # "prev" is gone from the path once moved aside
+    assert sorted(p.name for p in (tmp_path / "prev").iterdir()) == [f"frame_{i:05d}.png" for i in range(3)]
+    assert [p.name for p in tmp_path.iterdir()] == ["prev"]  # nothing moved aside or half-written left
+    # ".." after a link is the link's parent, as the system (and the check that outputs are not inputs) reads it
+    (tmp_path / "elsewhere" / "inner").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "inner")
+    _png_export(tmp_path / "link" / ".." / "prev", 2)
+    assert len(list((tmp_path / "elsewhere" / "prev").iterdir())) == 2 and len(list((tmp_path / "prev").iterdir())) == 3
+
+
+def test_a_png_export_onto_a_link_replaces_the_link_and_keeps_what_it_pointed_to(tmp_path: Path) -> None:
+    _png_export(tmp_path / "real", 4)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    _png_export(tmp_path / "link", 2)
+    assert not (tmp_path / "link").is_symlink() and len(list((tmp_path / "link").iterdir())) == 2
+    assert len(list((tmp_path / "real").iterdir())) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+@pytest.mark.parametrize("put_back", [True, False])
+def test_a_png_export_that_cannot_take_its_place_keeps_the_previous_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_back: bool
+) -> None:
+    """The new folder cannot be renamed onto the target: the previous export goes back where it was, or,
+    when that fails too, stays under a visible name the message gives (never a hidden one a later write
+    would clean away)."""
+    import core.video.writer as writer_module
+
+    target = tmp_path / "frames"
+    _png_export(target, 5)
+    rename = os.replace
+
+    def failing(src: str | Path, dst: str | Path) -> None:
+        if ".part" in Path(src).name or (not put_back and ".aside" in Path(src).name and Path(dst) == target):
+            raise OSError(28, "No space left on device")
+        rename(src, dst)
+
+    monkeypatch.setattr(writer_module.os, "replace", failing)
+    with pytest.raises(OutputError) as raised:
+        _png_export(target, 3)
+    monkeypatch.undo()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    if put_back:
+        assert "disk is full" in str(raised.value) and left == ["frames"]
+        assert len(list(target.iterdir())) == 5
+    else:
+        assert left == ["frames.previous"] and "kept at" in str(raised.value)
+        assert str(tmp_path / "frames.previous") in str(raised.value)
+        assert len(list((tmp_path / "frames.previous").iterdir())) == 5
+
+
 def test_writer_refuses_frames_of_the_wrong_shape(tmp_path: Path) -> None:
     with VideoWriter(tmp_path / "x.mp4", 25, (128, 96)) as writer:
         writer.write(coded_frame(0))
