@@ -7,7 +7,12 @@ SSIM against a ground truth at the video's native resolution.
 - **Folds**: frames whose motion still folds over after repair (`RenderStats.folded_after` > 0), and
   frames that folded before it.
 - **Beyond the photo**: frames where some changed pixel sampled beyond the photo's border (mirrored
-  there; nothing is ever sampled from padding).
+  there).
+- **Padding**: frames where some output pixel came from padding rather than from the photo, measured
+  by rendering each frame a second time through the same renderer (`core.render.render_frame`, same
+  motion, same framing) from a photo that is white everywhere with the network's painting off: any
+  pixel that is not white came from a constant border. The renderer mirrors the photo, so it should
+  be 0.
 - **Held-out SSIM**: self-reenactment inside one video shot: a frame of the shot is the source photo,
   another frame's own landmarks (placed on the source's crop) drive it, and the paste-back output at the
   video's native resolution is compared with that frame, inside the face's box (the static background
@@ -65,15 +70,22 @@ def measure_quality(
                                    flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT101)
         photo_points = geometry.crop_points_to_output(source.alignment, source.landmarks)
     photo_detail = laplacian_variance(reference, inner_face_mask(reference.shape, photo_points))
+    from core.render import render_frame
+
+    white = np.full_like(source.photo, 255)
     indices = list(frames)
-    ratios, folded_before, folded_after, outside = [], 0, 0, 0
+    ratios, folded_before, folded_after, outside, padded = [], 0, 0, 0, 0
     for start in range(0, len(indices), batch):
-        for frame in reenactor.render_batch(indices[start : start + batch], options):
+        chunk = indices[start : start + batch]
+        for index, model_frame in zip(chunk, reenactor.run_model(chunk, options), strict=True):
+            frame = reenactor.compose(index, model_frame, options)
             mask = inner_face_mask(frame.image.shape, frame.output_landmarks)
             ratios.append(laplacian_variance(frame.image, mask) / max(photo_detail, 1e-9))
             folded_before += frame.stats.folded_before > 0
             folded_after += frame.stats.folded_after > 0
             outside += frame.stats.outside_photo > 0
+            probe = render_frame(white, source.alignment, geometry, model_frame, True, 0.0)  # the photo's path
+            padded += bool((probe.image < 255).any())
     return {
         "frames": len(indices),
         "detail_ratio_median": statistics.median(ratios),
@@ -81,7 +93,7 @@ def measure_quality(
         "frames_folded_before_repair": folded_before,
         "frames_folded": folded_after,
         "frames_sampling_beyond_photo": outside,
-        "frames_sampling_padding": 0,  # the photo is mirrored beyond its border (BORDER_REFLECT101)
+        "frames_sampling_padding": padded,
     }
 
 

@@ -263,6 +263,7 @@ CASES: list[Case] = [
     ("number-batch-negative", lambda f: _render(f, "builtin", "--batch", "-1"), r"--batch .* must be between 1 and 256, got -1"),
     ("number-quality", lambda f: _render(f, "builtin", "--quality", "1000"), "--quality must be between 0 and 100"),
     ("number-strength-nan", lambda f: _render(f, "builtin", "--strength", "nan"), "strength must be between 0 and 1"),
+    ("number-crop-size", lambda f: _render(f, "builtin", "--size", "5000"), "the face crop is at most 2048 px"),
     ("number-bench-repeats", lambda f: ["bench", "--repeats", "1000000000"], "--repeats must be 3 to 10000"),
     ("number-bench-size", lambda f: ["bench", "--size", "65536"], "resolution 65536 must be 32 to 1024"),
     ("number-preprocess-size", lambda f: ["preprocess", str(f.dataset), "-o", str(f / "ds"), "--size", "100000"], "--size must be between 32 and 1024"),

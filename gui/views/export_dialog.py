@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.render.geometry import MAX_CROP_SIZE
 from gui.controllers.export import (
     FORMAT_LABELS,
     LOOP_LABELS,
@@ -37,7 +38,12 @@ from gui.controllers.export import (
 from gui.views.icons import icon
 from gui.views.widgets import wrap
 
-SIZES = (("Native size", None), ("512 px (longest side)", 512), ("1024 px (longest side)", 1024), ("1920 px (longest side)", 1920))
+CUSTOM_SIZE = -1  # the size combo's entry that enables the pixel field
+
+SIZES = (("Native size", None), ("512 px (longest side)", 512), ("1024 px (longest side)", 1024), ("1920 px (longest side)", 1920),
+         ("Custom", CUSTOM_SIZE))
+#: Longest side a custom size may ask for: the crop's cap, and the bound of RenderOptions.output_size.
+CROP_SIZE_LIMIT, PHOTO_SIZE_LIMIT = MAX_CROP_SIZE, 8192
 
 
 def format_eta(seconds: float | None) -> str:
@@ -94,6 +100,17 @@ class ExportDialog(QDialog):
         self.size = QComboBox()
         for label, value in SIZES:
             self.size.addItem(label, value)
+        self.size.setToolTip("Longest side of the output. Native: the photo's own size pasted back, or the face's "
+                             "own size in the photo for a crop")
+        self.custom_size = QSpinBox()
+        self.custom_size.setRange(16, PHOTO_SIZE_LIMIT)
+        self.custom_size.setValue(1280)
+        self.custom_size.setSuffix(" px")
+        self.custom_size.setToolTip(f"Longest side in pixels: up to {CROP_SIZE_LIMIT} for the face crop, "
+                                    f"{PHOTO_SIZE_LIMIT} pasted into the photo")
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.size, 1)
+        size_row.addWidget(self.custom_size)
         self.quality = QSlider(Qt.Orientation.Horizontal)
         self.quality.setRange(0, 100)
         self.quality.setValue(defaults.quality)
@@ -132,7 +149,7 @@ class ExportDialog(QDialog):
         form.addRow("Save to", wrap(path_row))
         form.addRow("Frames", wrap(range_row))
         form.addRow("Framing", wrap(framing))
-        form.addRow("Size", self.size)
+        form.addRow("Size", wrap(size_row))
         form.addRow("Quality", wrap(quality_row))
         form.addRow("Contents", self.picture)
         form.addRow("Loop", wrap(loop_row))
@@ -159,6 +176,9 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
 
         self.format.currentIndexChanged.connect(self._format_changed)
+        self.size.currentIndexChanged.connect(self._size_changed)
+        self.full.toggled.connect(self._size_changed)
+        self._size_changed()
         self.picture.currentIndexChanged.connect(self._picture_changed)
         self.loop.currentIndexChanged.connect(self._update_note)
         self.loop_length.valueChanged.connect(self._update_note)
@@ -186,11 +206,21 @@ class ExportDialog(QDialog):
             stop=max(start, end) + 1,
             paste_back=self.full.isChecked(),
             quality=self.quality.value(),
-            output_size=self.size.currentData(),
+            output_size=self.output_size(),
             picture=self.picture.currentData(),
             loop=self.loop.currentData(),
             loop_length=self.loop_length.value() if self.loop_length.value() > 1 else None,
         )
+
+    def output_size(self) -> int | None:
+        """The longest side asked for (None: native), the custom field's when "Custom" is chosen."""
+        value = self.size.currentData()
+        return self.custom_size.value() if value == CUSTOM_SIZE else value
+
+    def _size_changed(self) -> None:
+        """The pixel field is for "Custom"; its bound follows the framing (a crop is at most 2048 px)."""
+        self.custom_size.setEnabled(self.size.currentData() == CUSTOM_SIZE)
+        self.custom_size.setMaximum(PHOTO_SIZE_LIMIT if self.full.isChecked() else CROP_SIZE_LIMIT)
 
     def _format_changed(self) -> None:
         fmt = self.format.currentData()

@@ -63,12 +63,24 @@ def test_the_export_dialog_writes_the_head_over_transparency_as_a_seamless_loop(
     import av
 
     from gui.controllers.export import FORMAT_LABELS, LOOP_LABELS, PICTURE_LABELS
-    from gui.views.export_dialog import ExportDialog
+    from gui.views.export_dialog import CUSTOM_SIZE, ExportDialog
 
     app = controller
     open_scene(app, qtbot, tiny_checkpoint, obama_path, megamind_path)
     dialog = ExportDialog(app.export, (64, 64), (910, 1137))
     qtbot.addWidget(dialog)
+    # any size: a custom longest side, up to 2048 px for the face crop
+    framing = dialog.full.isChecked()
+    assert not dialog.custom_size.isEnabled() and dialog.output_size() is None
+    dialog.size.setCurrentIndex(dialog.size.findData(CUSTOM_SIZE))
+    dialog.crop.setChecked(True)
+    dialog.custom_size.setValue(5000)
+    assert dialog.custom_size.isEnabled() and dialog.settings().output_size == 2048
+    dialog.full.setChecked(True)
+    dialog.custom_size.setValue(3000)
+    assert dialog.settings().output_size == 3000 and dialog.settings().paste_back
+    dialog.size.setCurrentIndex(0)
+    (dialog.full if framing else dialog.crop).setChecked(True)
     dialog.picture.setCurrentIndex(list(PICTURE_LABELS).index("alpha"))
     assert dialog.format.currentData() == "mov"  # MP4 carries no alpha: the dialog moved to ProRes 4444
     dialog.format.setCurrentIndex(list(FORMAT_LABELS).index("mp4"))
