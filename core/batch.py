@@ -348,7 +348,8 @@ def run_batch(
     cancel: CancelToken | None = None,
 ) -> ProgressStream[BatchResult]:
     """Render every pair in order (each source prepared once, each video analysed once); yields Progress
-    (done: pairs finished, payload: the overall fraction) and returns the BatchResult. ``reenactor`` may be
+    (done: pairs finished, payload: the overall fraction as a float, which the CLI's bar and the app's
+    follow; the message names the pair) and returns the BatchResult. ``reenactor`` may be
     a function making one, called only when a pair is left to render. `Cancelled` stops it at once: the
     output being written is removed, finished ones stay (a later run resumes)."""
     began = time.perf_counter()

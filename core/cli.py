@@ -64,7 +64,13 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 class ProgressBar:
-    """A progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise."""
+    """A progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise.
+
+    A `Progress` whose payload is a float carries the overall fraction, finer than its done/total units
+    (a batch: the units are pairs, the fraction moves within each): the bar, its percentage, the eta and
+    the lines written off a terminal follow that fraction, and done/total still counts finished units.
+    Any other payload (a rendered frame, a training step) leaves the bar on done/total.
+    """
 
     def __init__(self, label: str, stream: TextIO | None = None, width: int = 28):
         self.label = label
@@ -73,37 +79,58 @@ class ProgressBar:
         self.start = time.perf_counter()
         self._last_decile = -1
         self._last_draw = 0.0
+        self._completed = False
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def __call__(self, item: Progress) -> None:
         elapsed = time.perf_counter() - self.start
         rate = item.done / elapsed if elapsed > 0 else 0.0
-        if item.total > 0:
+        fine = _fine_fraction(item)
+        if fine is not None:
+            eta = elapsed * (1 - fine) / fine if fine > 0 else math.inf
+            line = f"{self.label} [{self._bar(fine)}] {fine:4.0%} {item.done}/{item.total} done {_eta(eta)} {item.message}"
+            decile = int(fine * 10)
+        elif item.total > 0:
             frac = min(1.0, item.done / item.total)
             eta = (item.total - item.done) / rate if rate > 0 else math.inf
-            eta_text = f"eta {eta:5.1f}s" if math.isfinite(eta) else "eta   ?"
-            filled = int(frac * self.width)
-            bar = "#" * filled + "-" * (self.width - filled)
-            line = f"{self.label} [{bar}] {item.done}/{item.total} {rate:6.1f}/s {eta_text} {item.message}"
+            line = f"{self.label} [{self._bar(frac)}] {item.done}/{item.total} {rate:6.1f}/s {_eta(eta)} {item.message}"
             decile = int(frac * 10)
         else:
             line = f"{self.label} {item.done} {rate:6.1f}/s {item.message}"
             decile = item.done // 100
+        complete = 0 < item.total <= item.done
         if self._tty:
             now = time.perf_counter()
-            if now - self._last_draw > 0.1 or (item.total and item.done >= item.total):
+            if now - self._last_draw > 0.1 or complete:
                 self.stream.write("\r" + line[:160].ljust(100))
                 self.stream.flush()
                 self._last_draw = now
-        elif decile != self._last_decile:
+        elif decile != self._last_decile or (complete and not self._completed):  # the last unit's line too
             self.stream.write(line + "\n")
             self.stream.flush()
         self._last_decile = decile
+        self._completed = self._completed or complete
+
+    def _bar(self, fraction: float) -> str:
+        filled = int(fraction * self.width)
+        return "#" * filled + "-" * (self.width - filled)
 
     def close(self) -> None:
         if self._tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _fine_fraction(item: Progress) -> float | None:
+    """The overall fraction a `Progress` carries as its payload (0..1), or None when its payload is not one."""
+    payload = item.payload
+    if not isinstance(payload, float) or not math.isfinite(payload):
+        return None
+    return min(1.0, max(0.0, payload))
+
+
+def _eta(seconds: float) -> str:
+    return f"eta {seconds:5.1f}s" if math.isfinite(seconds) else "eta   ?"
 
 
 def drive(stream: ProgressStream[T], label: str) -> T:

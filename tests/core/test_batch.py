@@ -5,6 +5,7 @@ cancelled batch leaving only whole files."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -187,9 +188,13 @@ def test_several_files_given_with_repeated_source_and_driving_make_a_batch(mater
     common = ["--checkpoint", str(material / "tiny.pt"), "--size", "64", "--json"]
     out = tmp_path / "two"
     code = main(["render", "--source", str(portraits / "obama.jpg"), "--source", str(portraits / "obama2.jpg"),
-                 str(drivers / "talk.mp4"), "-o", str(out), *common])  # the one positional is DRIVING
-    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+                 str(drivers / "talk.mp4"), "-o", str(out), *common, "--batch", "1"])  # the one positional is DRIVING
+    captured = capsys.readouterr()
+    data = json.loads(captured.out.strip().splitlines()[-1])
     assert code == 0 and data["rendered"] == 2
+    # the bar moves within the first pair (analysis, then each frame), naming it, before that pair is done
+    within = [line for line in captured.err.splitlines() if re.search(r"\b[1-4]\d% 0/2 done .*obama\.jpg \+ talk\.mp4: ", line)]
+    assert len(within) >= 3, captured.err
     assert sorted(p.name for p in out.iterdir()) == ["obama2__talk.mp4", "obama__talk.mp4"]
     code = main(["render", str(portraits / "obama.jpg"), "--driving", str(drivers / "talk.mp4"),
                  "--driving", str(drivers / "nod"), "-o", str(tmp_path / "drivers"), *common])  # it is SOURCE
