@@ -7,9 +7,11 @@ network; a different format or config is reported by name instead of failing on 
 Writes go to a temporary file beside the target and are renamed when complete.
 
 PyTorch does not check the zip archive's CRCs: a file damaged on disk or in a copy can load with one
-tensor silently wrong. So a checksum of every network's weights is recorded when saving and verified
-when loading (checkpoints written before it existed load without the check), and weights that are
-not finite (a diverged run) are refused rather than rendered as a black video.
+tensor silently wrong. So a checksum of every network's weights, and of every optimiser's state (its
+moments and settings, which a resume loads), is recorded when saving and verified when loading;
+checkpoints written before a checksum existed, or whose checksum covered only the weights, load with
+what they recorded checked. Weights that are not finite (a diverged run) are refused rather than
+rendered as a black video.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import io
 import os
 import pickle
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,7 @@ def save_checkpoint(
     path = Path(path)
     generator_state = _cpu_state(generator.state_dict())
     discriminator_states = {k: _cpu_state(m.state_dict()) for k, m in (discriminators or {}).items()}
+    optimizer_states = {k: o.state_dict() for k, o in (optimizers or {}).items()}
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -71,13 +74,14 @@ def save_checkpoint(
         "model_config": config.to_dict(),
         "generator": generator_state,
         "discriminators": discriminator_states,
-        "optimizers": {k: o.state_dict() for k, o in (optimizers or {}).items()},
+        "optimizers": optimizer_states,
         "train_state": train_state or {},
         "metadata": metadata or {},
         "weights_checksum": {
             "algorithm": CHECKSUM_ALGORITHM,
             "generator": weights_checksum(generator_state),
             "discriminators": {k: weights_checksum(v) for k, v in discriminator_states.items()},
+            "optimizers": {k: state_checksum(v) for k, v in optimizer_states.items()},
         },
     }
     buffer = io.BytesIO()
@@ -101,6 +105,31 @@ def weights_checksum(state: Mapping[str, torch.Tensor]) -> str:
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
     return digest.hexdigest()
+
+
+def state_checksum(state: object) -> str:
+    """A digest of a nested state (an optimiser's ``state_dict``: mappings and lists of tensors and plain
+    values): every tensor's place, dtype, shape and bytes, and every plain value, mappings in key order."""
+    digest = hashlib.blake2b(digest_size=16)
+    _digest_tree(digest, state, "")
+    return digest.hexdigest()
+
+
+def _digest_tree(digest: Any, value: object, place: str) -> None:
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"{place}|tensor|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
+    elif isinstance(value, Mapping):
+        digest.update(f"{place}|mapping|{len(value)}|".encode())
+        for key in sorted(value, key=repr):
+            _digest_tree(digest, value[key], f"{place}/{key!r}")
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):  # a tuple comes back a tuple or a list
+        digest.update(f"{place}|sequence|{len(value)}|".encode())
+        for index, item in enumerate(value):
+            _digest_tree(digest, item, f"{place}/{index}")
+    else:
+        digest.update(f"{place}|{value!r}|".encode())
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -136,13 +165,14 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     generator = _state(path, payload.get("generator"), "generator")
     discriminators = _part(path, payload, "discriminators")
     discriminators = {str(k): _state(path, v, f"{k} discriminator") for k, v in discriminators.items()}
-    _verify_weights(path, payload.get("weights_checksum"), generator, discriminators)
+    optimizers = _part(path, payload, "optimizers")
+    _verify_checksums(path, payload.get("weights_checksum"), generator, discriminators, optimizers)
     return Checkpoint(
         path=path,
         config=config,
         generator=generator,
         discriminators=discriminators,
-        optimizers=_part(path, payload, "optimizers"),
+        optimizers=optimizers,
         train_state=_part(path, payload, "train_state"),
         metadata=_part(path, payload, "metadata"),
         project_version=str(payload.get("project_version", "")),
@@ -217,27 +247,36 @@ def _state(path: Path, state: object, what: str) -> dict[str, torch.Tensor]:
     return state
 
 
-def _verify_weights(
+def _verify_checksums(
     path: Path,
     recorded: object,
     generator: dict[str, torch.Tensor],
     discriminators: dict[str, dict[str, torch.Tensor]],
+    optimizers: dict[str, Any],
 ) -> None:
-    """Compare the weights with the checksums recorded when saving (none recorded: nothing to check)."""
+    """Compare the weights and optimiser states with the checksums recorded when saving. None recorded
+    (an older checkpoint): nothing to check; none recorded for the optimisers (their checksum came
+    later): the weights alone."""
     if recorded is None:
         return
     if not isinstance(recorded, dict) or recorded.get("algorithm") != CHECKSUM_ALGORITHM:
         raise CheckpointError(f"{path.name} is damaged: its weights checksum cannot be read")
-    expected = {"generator": recorded.get("generator")}
+    expected = {"generator weights": recorded.get("generator")}
+    actual = {"generator weights": weights_checksum(generator)}
+    actual |= {f"{k} discriminator weights": weights_checksum(v) for k, v in discriminators.items()}
     saved_discriminators = recorded.get("discriminators", {})
     if isinstance(saved_discriminators, dict):
-        expected |= {f"{k} discriminator": v for k, v in saved_discriminators.items()}
-    actual = {"generator": weights_checksum(generator)}
-    actual |= {f"{k} discriminator": weights_checksum(v) for k, v in discriminators.items()}
+        expected |= {f"{k} discriminator weights": v for k, v in saved_discriminators.items()}
+    if "optimizers" in recorded:
+        saved_optimizers = recorded["optimizers"]
+        if not isinstance(saved_optimizers, dict):
+            raise CheckpointError(f"{path.name} is damaged: its optimizer checksum cannot be read")
+        expected |= {f"{k} optimizer moments and settings": v for k, v in saved_optimizers.items()}
+        actual |= {f"{k} optimizer moments and settings": state_checksum(v) for k, v in optimizers.items()}
     for what, digest in actual.items():
         if expected.get(what) != digest:
             raise CheckpointError(
-                f"{path.name} is damaged: its {what} weights differ from the checksum recorded when it was "
+                f"{path.name} is damaged: its {what} differ from the checksum recorded when it was "
                 "saved (a bad copy or disk?): copy it again or use another checkpoint"
             )
 

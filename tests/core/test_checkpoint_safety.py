@@ -178,3 +178,54 @@ def test_a_release_onto_its_own_training_checkpoint_is_refused(tmp_path: Path, t
         with pytest.raises(OutputError, match="would destroy the input"):
             release_checkpoint(source, target)
     assert source.read_bytes() == before
+
+
+def _trained_one_step(generator: Generator) -> torch.optim.Adam:
+    """An Adam optimiser with state (step, moments), as a training checkpoint holds for a resume."""
+    optimizer = torch.optim.Adam(generator.parameters(), lr=1e-4)
+    for parameter in generator.parameters():
+        parameter.grad = torch.full_like(parameter, 1e-3)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return optimizer
+
+
+def test_the_optimizer_state_a_resume_loads_is_checked_against_its_checksum_too(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    config = ModelConfig.tiny(64)
+    generator = Generator(config)
+    optimizer = _trained_one_step(generator)
+    path = save_checkpoint(tmp_path / "latest.pt", config, generator, optimizers={"generator": optimizer})
+    loaded = load_checkpoint(path).optimizers["generator"]
+    resumed = torch.optim.Adam(generator.parameters(), lr=1.0)
+    resumed.load_state_dict(loaded)  # intact: a resume gets the moments and the rate it saved
+    assert resumed.param_groups[0]["lr"] == 1e-4
+    assert torch.equal(resumed.state_dict()["state"][0]["exp_avg"], optimizer.state_dict()["state"][0]["exp_avg"])
+
+    payload = torch.load(path, weights_only=True)
+    payload["optimizers"]["generator"]["state"][3]["exp_avg_sq"].view(-1)[:64] = 0  # damaged where no weight is
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match=r"latest\.pt is damaged: its generator optimizer moments and settings differ from the checksum"):
+        load_checkpoint(path)
+    payload = torch.load(save_checkpoint(path, config, generator, optimizers={"generator": optimizer}), weights_only=True)
+    payload["optimizers"]["generator"]["param_groups"][0]["lr"] = 1e4
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match="generator optimizer moments and settings differ"):
+        load_checkpoint(path)
+
+
+def test_checkpoints_whose_checksum_covered_only_the_weights_still_load(tmp_path: Path, tiny) -> None:
+    """Written before the optimizer state had a checksum: its weights are checked, its optimizer state loads."""
+    config, generator = tiny
+    copy = Generator(config)
+    copy.load_state_dict(generator.state_dict())
+    optimizer = _trained_one_step(copy)
+    recorded = {"algorithm": "blake2b-128", "generator": weights_checksum(copy.state_dict()), "discriminators": {}}
+    path = tmp_path / "older.pt"
+    torch.save(_payload(config, copy, optimizers={"generator": optimizer.state_dict()}, weights_checksum=recorded), path)
+    assert load_checkpoint(path).optimizers["generator"]["param_groups"][0]["lr"] == 1e-4
+    from resources import default_checkpoint
+
+    demo = default_checkpoint()
+    assert demo is not None and demo.name == "demo.pt"
+    assert load_checkpoint(demo).optimizers == {} and load_generator(demo)[1].config.resolution > 0
