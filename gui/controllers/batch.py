@@ -1,5 +1,5 @@
-"""Batch rendering from the app: the current settings (the controls' render options, quality) over a set
-of portraits and drivers, every pair into one folder (`core.batch`), on the export lane in the
+"""Batch rendering from the app: the current settings (the controls' render options, quality; the timeline's
+in and out points when asked; a seamless loop) over a set of portraits and drivers, every pair into one folder (`core.batch`), on the export lane in the
 background, with progress, cancel and the failed pairs with their reasons.
 
 The batch renders with its own Reenactor (the same model, loaded again on the export lane), so the
@@ -38,6 +38,9 @@ class BatchRequest:
     overwrite: bool = False
     fps: float = 25.0  # the rate of folders of numbered frames
     quality: int = 80
+    start: int = 0  # first driving frame of every pair
+    stop: int | None = None  # frame after the last (None: each driver to its end; beyond a driver: its end)
+    loop: str | None = None  # "crossfade" or "pingpong": every output a seamless loop (core.faces.loop)
 
 
 class BatchController(ExportLaneJob):
@@ -59,6 +62,14 @@ class BatchController(ExportLaneJob):
         if self.running or self.ctx.lanes.export.busy:
             return "An export is running: wait for it to finish."
         return ""
+
+    def in_out_range(self) -> tuple[int, int | None] | None:
+        """(start, stop) of the timeline's in and out points, stop exclusive (None: each driver's end);
+        None when neither is set."""
+        doc = self.ctx.document
+        if doc.in_point is None and doc.out_point is None:
+            return None
+        return doc.in_point or 0, (doc.out_point + 1 if doc.out_point is not None else None)
 
     def default_request(self) -> BatchRequest:
         """The portrait and driver open now (when they are files) and a folder beside the last export."""
@@ -95,7 +106,7 @@ class BatchController(ExportLaneJob):
             return None
         settings = BatchSettings(
             options=self.ctx.document.options, output=output_options(request), quality=request.quality, batch=4,
-            fps=request.fps, overwrite=request.overwrite,
+            start=request.start, stop=request.stop, fps=request.fps, overwrite=request.overwrite,
         )
         engine, template = self.ctx.engine, self.ctx.engine.reenactor
 
@@ -146,4 +157,5 @@ def output_options(request: BatchRequest):  # -> core.export.OutputOptions (impo
     """What each output holds: the composite, the head over transparency, or the three layers."""
     from core.export import OutputOptions
 
-    return OutputOptions(alpha=request.picture == "alpha", layers=request.picture == "layers")
+    return OutputOptions(alpha=request.picture == "alpha", layers=request.picture == "layers",
+                         loop=request.loop)  # type: ignore[arg-type]

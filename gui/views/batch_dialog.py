@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from core.errors import UserError
 from gui.controllers.batch import BatchController, BatchRequest
 from gui.controllers.dialogs import DRIVING_FILTER, IMAGE_FILTER
-from gui.controllers.export import FORMAT_LABELS, PICTURE_LABELS
+from gui.controllers.export import FORMAT_LABELS, LOOP_LABELS, PICTURE_LABELS
 from gui.views.export_dialog import format_eta
 from gui.views.icons import icon
 from gui.views.widgets import wrap
@@ -79,12 +79,26 @@ class BatchDialog(QDialog):
         self.fps.setDecimals(3)
         self.fps.setValue(defaults.fps)
         self.fps.setSuffix(" frames/s")
+        self.frames = QComboBox()
+        self.frames.addItem("Every driver whole", None)
+        in_out = controller.in_out_range()
+        if in_out is not None:
+            last = "each driver's end" if in_out[1] is None else str(in_out[1] - 1)
+            self.frames.addItem(f"The timeline's in-out range (frames {in_out[0]} to {last})", in_out)
+            self.frames.setCurrentIndex(1)
+        self.frames.setToolTip("The same frames of every driver; a driver shorter than the range ends early")
+        self.loop = QComboBox()
+        for key, label in LOOP_LABELS.items():
+            self.loop.addItem(label, key)
+        self.loop.setToolTip("Every file a seamless loop of its frames' motion: crossfade or ping-pong")
         self.overwrite = QCheckBox("Render again the pairs whose file is already there")
         self.overwrite.setToolTip("Off: finished files are kept, so a stopped batch goes on where it stopped")
         form = QFormLayout()
         form.addRow("Save into", wrap(_row(self.folder, browse, stretch=0)))
         form.addRow("Format", self.format)
         form.addRow("Contents", self.picture)
+        form.addRow("Frames", self.frames)
+        form.addRow("Loop", self.loop)
         form.addRow("Frame folders play at", self.fps)
         form.addRow("", self.overwrite)
 
@@ -187,6 +201,9 @@ class BatchDialog(QDialog):
             overwrite=self.overwrite.isChecked(),
             fps=self.fps.value(),
             quality=self.controller.ctx.settings.export_quality,
+            start=(self.frames.currentData() or (0, None))[0],
+            stop=(self.frames.currentData() or (0, None))[1],
+            loop=self.loop.currentData(),
         )
 
     def _update_summary(self) -> None:

@@ -104,3 +104,22 @@ def test_a_batch_asking_alpha_in_mp4_switches_to_mov_and_impossible_requests_say
                            format="mp4", picture="alpha")
     assert app.batch.start(request) is None
     assert "cannot carry transparency" in app.ctx.dialogs.errors[-1][1] and not (tmp_path / "y").exists()
+
+
+def test_a_batch_renders_the_timelines_in_out_range_as_a_loop(app, qtbot, material, tmp_path):
+    from core.faces.loop import plan_loop
+    from gui.controllers.export import LOOP_LABELS
+
+    app.ctx.document.set_play_range(4, 11)  # the in and out points: frames 4 to 11, 8 frames
+    out = tmp_path / "loops"
+    dialog = open_dialog(app, qtbot, material, out)
+    assert dialog.frames.currentData() == (4, 12) and "frames 4 to 11" in dialog.frames.currentText()
+    dialog.loop.setCurrentIndex(list(LOOP_LABELS).index("pingpong"))
+    request = dialog.request()
+    assert (request.start, request.stop, request.loop) == (4, 12, "pingpong")
+    with qtbot.waitSignal(app.batch.succeeded, timeout=180_000):
+        dialog.start_button.click()
+    with Image.open(out / "obama__talk.webp") as webp:
+        assert webp.n_frames == plan_loop(8, "pingpong").length == 14  # out and back over the 8 frames
+    dialog.frames.setCurrentIndex(0)  # every driver whole: no range
+    assert (dialog.request().start, dialog.request().stop) == (0, None)
