@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QFont,
+    QFontMetrics,
     QImage,
     QMouseEvent,
     QPainter,
@@ -30,13 +31,15 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui import theme
 from gui.views.icons import pixmap
-from gui.views.landmark_overlay import paint_legend, paint_outlines
+from gui.views.landmark_overlay import legend_rect, paint_legend, paint_outlines
 
 #: Up to this many screen pixels a magnified image is smoothly resampled (a 128 px result fitted to the
 #: view looks like a photo, not a mosaic); beyond it (a large image zoomed far in) nearest pixels.
 SMOOTH_UPSCALE_MAX_PIXELS = 4_000_000
 #: A press this close to the wipe line (screen pixels) drags the line rather than the picture.
 WIPE_GRAB_PX = 12
+#: The landmark legend's bottom-left corner: under the caption.
+LEGEND_CORNER = QPointF(10, 58)
 CompareMode = str  # "result" (the image), "before" (the compare image) or "wipe" (both, split by a line)
 
 
@@ -293,6 +296,8 @@ class ImageCanvas(QWidget):
                 self._paint_landmarks(p, rect)
             if self.comparing and self.compare_mode == "wipe":
                 self._paint_wipe_line(p, rect)
+            if self._legend_shown():
+                paint_legend(p, LEGEND_CORNER, self.landmark_style, self.font())  # over the wipe line
             if self.banner:
                 self._paint_banner(p, rect, *self.banner)
         if self.message:
@@ -375,6 +380,29 @@ class ImageCanvas(QWidget):
             return None
         return rect.x() + self.wipe * rect.width()
 
+    def _wipe_label_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        return font
+
+    def wipe_labels(self) -> list[tuple[str, QRectF]]:
+        """The wipe's labels (the compare picture's, left of the line; the image's, right of it) and their
+        pills: under the caption, and under the landmark legend where they would meet it."""
+        x, rect = self.wipe_x(), self._target_rect()
+        if x is None:
+            return []
+        metrics = QFontMetrics(self._wipe_label_font())
+        y = max(rect.top(), 0.0) + 40
+        pills = []
+        for label, left in zip(self.compare_labels, (True, False), strict=True):
+            width = metrics.horizontalAdvance(label) + 14
+            pills.append((label, QRectF(x - width - 8 if left else x + 8, y, width, 18)))
+        legend = legend_rect(LEGEND_CORNER, self.landmark_style, self.font()) if self._legend_shown() else None
+        if legend is not None and any(pill.intersects(legend.adjusted(-4, -4, 4, 4)) for _, pill in pills):
+            pills = [(label, pill.translated(0, legend.bottom() + 6 - y)) for label, pill in pills]
+        return pills
+
     def _paint_wipe_line(self, p: QPainter, rect: QRectF) -> None:
         x = rect.x() + self.wipe * rect.width()
         top, bottom = max(rect.top(), 0.0), min(rect.bottom(), float(self.height()))
@@ -390,15 +418,8 @@ class ImageCanvas(QWidget):
         for sign in (-1, 1):
             tip = mid + QPointF(sign * 7, 0)
             p.drawPolygon(QPolygonF([tip, mid + QPointF(sign * 2, -4.5), mid + QPointF(sign * 2, 4.5)]))
-        font = QFont(self.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 0.85)
-        p.setFont(font)
-        metrics = p.fontMetrics()
-        y = max(top, 0.0) + 40
-        for label, left in zip(self.compare_labels, (True, False), strict=True):
-            width = metrics.horizontalAdvance(label) + 14
-            pill = QRectF(x - width - 8 if left else x + 8, y, width, 18)
+        p.setFont(self._wipe_label_font())
+        for label, pill in self.wipe_labels():
             p.setBrush(QColor(20, 21, 23, 200))
             p.drawRoundedRect(pill, 9, 9)
             p.setPen(QColor(theme.TEXT))
@@ -410,8 +431,11 @@ class ImageCanvas(QWidget):
             return
         paint_outlines(p, self._landmarks.reshape(-1, 2), rect, rect.width() / self._image.width(),
                        self.landmark_style)
-        if self.show_landmark_legend:
-            paint_legend(p, QPointF(10, 58), self.landmark_style, self.font())  # under the caption
+
+    def _legend_shown(self) -> bool:
+        """Whether the landmark legend is on screen (landmarks shown, and there are some)."""
+        return (self.show_landmark_legend and self.show_landmarks and self._landmarks is not None
+                and self._image is not None)
 
     def _paint_banner(self, p: QPainter, rect: QRectF, text: str, level: str) -> None:
         band = QRectF(rect.x(), rect.y(), rect.width(), 26)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 
 from gui.sketch import GROUPS
 
@@ -75,16 +75,28 @@ def paint_outlines(p: QPainter, points: np.ndarray, rect: QRectF, scale: float, 
         p.drawPath(path)
 
 
-def paint_legend(p: QPainter, corner: QPointF, style: str, font: QFont) -> None:
-    """A small legend (one chip per region, then what the line style means) from `corner` (bottom left)."""
+def legend_font(font: QFont) -> QFont:
+    """The legend's smaller type, from the widget's `font`."""
     small = QFont(font)
     small.setPointSizeF(font.pointSizeF() * 0.85)
-    p.setFont(small)
-    metrics = p.fontMetrics()
+    return small
+
+
+def legend_rect(corner: QPointF, style: str, font: QFont) -> QRectF:
+    """Where `paint_legend` draws from `corner` (bottom left), so that other labels can keep clear of it."""
+    metrics = QFontMetrics(legend_font(font))
     labels = [label for label, _, _ in REGIONS]
     note = STYLE_NOTES.get(style, "")
     width = sum(metrics.horizontalAdvance(t) + 22 for t in labels) + metrics.horizontalAdvance(note) + 16
-    box = QRectF(corner.x(), corner.y() - 22, width, 20)
+    return QRectF(corner.x(), corner.y() - 22, width, 20)
+
+
+def paint_legend(p: QPainter, corner: QPointF, style: str, font: QFont) -> None:
+    """A small legend (one chip per region, then what the line style means) from `corner` (bottom left)."""
+    p.setFont(legend_font(font))
+    metrics = p.fontMetrics()
+    note = STYLE_NOTES.get(style, "")
+    box = legend_rect(corner, style, font)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor(20, 21, 23, 210))

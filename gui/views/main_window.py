@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.driving_panel = DrivingPanel(ctx.scene, ctx.document, ctx.preview)
         self.controls = ControlsPanel(ctx.document, ctx.model_state)
         self.result_view = ResultView(ctx.document, ctx.scene, ctx.preview, ctx.model_state, self.actions_by_name)
-        self.timeline = TimelinePanel(app.timeline.model, ctx.document, ctx.scene, self.actions_by_name)
+        self.timeline = TimelinePanel(app.timeline.model, ctx.document, ctx.scene, self.actions_by_name, ctx.preview)
         self.training_panel = TrainingPanel(app.training.model)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.result_view)
@@ -463,6 +463,7 @@ class MainWindow(QMainWindow):
         action.setIcon(icon("pause" if playing else "play"))
         action.setText("&Pause" if playing else "&Play")
         self.timeline.show_rate(self.app.playback.rate, playing)
+        self.result_view.set_playing(playing)
 
     def _model_changed(self) -> None:
         text, level, tooltip = self.app.model_state.badge

@@ -146,6 +146,7 @@ class ResultView(QWidget):
         super().__init__(parent)
         self.document, self.scene, self.preview, self.model_state = document, scene, preview, model_state
         self.compare_mode = "result"
+        self.playing = False
         self.notice = ModelNotice()
         self.notice.hide()
         self.canvas = ImageCanvas()
@@ -167,6 +168,7 @@ class ResultView(QWidget):
         preview.resultChanged.connect(self._show_result)
         preview.stateChanged.connect(self._show_state)
         preview.beforeChanged.connect(self._show_before)
+        document.frameChanged.connect(self._show_caption)
         model_state.changed.connect(self._show_model)
         document.optionsChanged.connect(self._show_options)
         self._show_model()
@@ -274,6 +276,15 @@ class ResultView(QWidget):
         self.canvas.set_compare(self.preview.before, mode)
         self._show_result()
 
+    def set_playing(self, playing: bool) -> None:
+        """During playback the transport follows the frame on screen, so the caption needs no "showing"
+        and no "Rendering frame N…" pill flickers beside it; paused, both say when the picture is
+        not the playhead's frame yet."""
+        if playing != self.playing:
+            self.playing = playing
+            self._show_caption()
+            self._show_state()
+
     def set_show_landmarks(self, on: bool) -> None:
         self.canvas.set_show_landmarks(on)
 
@@ -322,20 +333,31 @@ class ResultView(QWidget):
     # -- model bindings -------------------------------------------------------------------------------------
     def _show_result(self) -> None:
         frame = self.preview.result
+        self.canvas.set_image(frame.image if frame else None)
+        self.canvas.set_landmarks(frame.landmarks if frame else None)
+        self._show_caption()
+
+    def _show_caption(self, *_: object) -> None:
+        """What is on screen: the frame of the picture (the playhead's, or "SHOWING FRAME N · PLAYHEAD M"
+        while paused before its render arrives), its size, timecode and render time."""
+        frame = self.preview.result
         canvas = self.canvas
-        canvas.set_image(frame.image if frame else None)
-        canvas.set_landmarks(frame.landmarks if frame else None)
         if frame is None:
             canvas.set_caption("RESULT")
             return
         info = self.scene.driving_info
         when = f" · {format_timecode(frame.index, info.fps)}" if info is not None and info.fps > 0 else ""
         if canvas.comparing and self.compare_mode == "before":
-            caption = f"PORTRAIT · FRAME {frame.index}"
+            what = "PORTRAIT"
         elif canvas.comparing:
-            caption = f"PORTRAIT | RESULT · FRAME {frame.index}"
+            what = "PORTRAIT | RESULT"
         else:
-            caption = f"RESULT · FRAME {frame.index}"
+            what = "RESULT"
+        playhead = min(self.document.current_frame, max(0, self.scene.frame_count - 1))
+        if self.playing or frame.index == playhead:
+            caption = f"{what} · FRAME {frame.index}"
+        else:
+            caption = f"{what} · SHOWING FRAME {frame.index} · PLAYHEAD {playhead}"
         canvas.set_caption(
             caption,
             f"{frame.image.width()}×{frame.image.height()}{when} · "
@@ -351,7 +373,8 @@ class ResultView(QWidget):
     def _show_state(self) -> None:
         pending = self.preview.pending_frame
         shown = self.preview.result.index if self.preview.result else None
-        self.canvas.set_busy(f"Rendering frame {pending}…" if pending is not None and pending != shown else "")
+        rendering = pending is not None and pending != shown and not self.playing
+        self.canvas.set_busy(f"Rendering frame {pending}…" if rendering else "")
         notice = self.preview.notice
         if notice and self.model_state.status in ("none", "error"):
             notice = ""  # the notice bar above says it, with buttons

@@ -60,12 +60,20 @@ class TimelineCanvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the window's shortcuts keep the keys
         self._hover: int | None = None
         self._dragging = False
+        self.display_frame: int | None = None  # where the playhead is drawn instead of the document's frame
         self._lanes = model.marks.lanes_in_use()
         self.setFixedHeight(self._height())
         model.marks.changed.connect(self._marks_changed)
         for signal in (model.rangeChanged, model.viewChanged, model.timeModeChanged, model.cacheChanged,
                        document.frameChanged, document.playRangeChanged):
             signal.connect(self.update)
+
+    def set_display_frame(self, frame: int | None) -> None:
+        """Draw the playhead at `frame` (during playback: the frame on screen, which a slow renderer
+        leaves behind the clock); None: at the document's frame."""
+        if frame != self.display_frame:
+            self.display_frame = frame
+            self.update()
 
     # -- geometry ------------------------------------------------------------------------------------------
     def _height(self) -> int:
@@ -232,7 +240,8 @@ class TimelineCanvas(QWidget):
             x = round(self.centre_of(self._hover)) + 0.5
             p.setPen(QPen(QColor(255, 255, 255, 60), 1))
             p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        frame = min(self.document.current_frame, model.count - 1)
+        shown = self.document.current_frame if self.display_frame is None else self.display_frame
+        frame = min(shown, model.count - 1)
         x = self.centre_of(frame)
         cell = self.pixels_per_frame
         colour = QColor(PLAYHEAD)

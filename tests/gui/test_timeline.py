@@ -5,6 +5,8 @@ bar, and the editors' keys (J/K/L, I/O, Shift+arrows, Up/Down)."""
 from __future__ import annotations
 
 import itertools
+import re
+import time
 
 import numpy as np
 import pytest
@@ -82,6 +84,45 @@ def test_the_time_axis_zooms_around_a_frame_and_scrolls_within_the_driving(qapp)
     assert model.view_start <= 10 < model.view_start + model.view_span
     model.zoom_all()
     assert not model.zoomed
+
+
+def test_a_legend_too_wide_for_its_room_shortens_its_labels_then_names_the_rest_in_a_plus_n_chip(qapp):
+    from gui.views.timeline import Legend
+
+    model = TimelineModel()
+    model.set_range(270, 23.976)
+    for key, label, colour, frames in (("glitch", "Tracking glitch", "#4fd6b4", [150, 151, 152]),
+                                       ("jump", "Jump / cut", "#dfe3e8", [93]),
+                                       ("pose", "Turned far", "#e5776f", [10, 11, 40]),
+                                       ("reference", "Poor reference", "#ff6b81", [202])):
+        model.marks.register(MarkKind(f"test.{key}", label, colour, description=f"what {label} means"))
+        model.marks.set_frames(f"test.{key}", frames)
+    legend = Legend(model)
+    labels = [item.label for item in legend.items]
+    assert labels == ["Rendered 0/270", "Tracking glitch (3)", "Jump / cut", "Turned far (3)", "Poor reference"]
+
+    legend.resize(2000, 22)
+    chips, hidden = legend.chips()
+    assert [chip.text for chip in chips] == labels and not hidden  # room for everything: all of it
+    legend.resize(round(chips[-1].rect.right()) - 10, 22)
+    chips, hidden = legend.chips()
+    assert [chip.text for chip in chips] == ["Rendered", "Tracking glitch", "Jump / cut", "Turned far",
+                                             "Poor reference"] and not hidden  # a little less: no counts
+
+    legend.resize(300, 22)
+    chips, hidden = legend.chips()
+    more = chips[-1]
+    assert more.item is None and more.text == f"+{len(hidden)}" and hidden
+    assert [chip.item for chip in chips[:-1]] + hidden == legend.items  # every kind shown or in the "+N" chip
+    assert all(chip.rect.right() <= legend.width() for chip in chips)  # none cut at the edge
+    tip = legend.tooltip_at(more.rect.center().x())
+    assert all(f"{item.label}: {item.tooltip}" in tip for item in hidden)
+    assert legend.tooltip_at(chips[0].rect.center().x()).startswith("Rendered 0/270: Frames already rendered")
+    assert not legend.grab().isNull()  # paints the "+N" chip with its dots
+
+    legend.resize(10, 22)  # no room at all: the "+N" chip still says there is more
+    chips, hidden = legend.chips()
+    assert [chip.text for chip in chips] == ["+5"] and hidden == legend.items
 
 
 # ---------------------------------------------------------------------- in the window
@@ -238,6 +279,75 @@ def test_the_reference_frame_is_marked_automatic_or_chosen(window, controller, q
     key(qtbot, window, Qt.Key.Key_R)
     assert list(marks.frames(REFERENCE_CHOSEN.key)) == [33] and marks.frames(REFERENCE_AUTO.key).size == 0
     assert any(kind.label == "Reference (chosen)" for kind, _ in marks.legend())
+
+
+def test_at_1280_px_every_kind_of_mark_of_the_driving_check_is_in_the_legend_or_its_plus_n_chip(window, controller,
+                                                                                                 qtbot):
+    marks, legend = controller.timeline.model.marks, window.timeline.legend
+    checked = {"check.glitch", "check.jump", "check.reference"}  # Megamind's flags against Obama's photo
+    qtbot.waitUntil(lambda: checked <= {kind.key for kind, _ in marks.legend()}, timeout=60_000)
+    kinds = [kind for kind, _ in marks.legend()]
+    assert len(kinds) >= 5
+    chips, hidden = legend.chips()
+    named = [chip.item.short for chip in chips if chip.item is not None] + [item.short for item in hidden]
+    assert named == ["Rendered"] + [kind.label.split(" (")[0] for kind in kinds]  # none dropped, in order
+    assert all(chip.rect.right() <= legend.width() for chip in chips)
+    if hidden:  # 1280 px is too narrow for all of them: the rest are one hover (or click) away
+        tip = legend.tooltip_at(chips[-1].rect.center().x())
+        assert chips[-1].text == f"+{len(hidden)}" and all(item.label in tip for item in hidden)
+
+
+def frame_number(text: str, prefix: str = "") -> int:
+    """The first frame number after `prefix` in a caption or read-out."""
+    match = re.search(rf"{prefix}(\d+)", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def test_during_playback_the_viewer_caption_and_the_transport_show_the_same_frame(controller, qtbot, tiny_checkpoint,
+                                                                                  monkeypatch):
+    window = show_main_window(controller, qtbot, (1280, 720))
+    open_scene(controller, qtbot, tiny_checkpoint, "astronaut", "builtin")  # the demo scene
+    engine, doc, preview = controller.ctx.engine, controller.document, controller.preview_model
+    render = engine.render
+
+    def cpu_speed_render(*args, **kwargs):
+        time.sleep(0.12)  # as the demo model renders on a CPU: 100-170 ms a frame against 42 ms at 24 fps
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "render", cpu_speed_render)
+    canvas, timeline = window.result_view.canvas, window.timeline
+    seen = []
+
+    def look() -> None:  # after the views have taken the change (they connected first)
+        if controller.playback.playing and preview.result is not None:
+            seen.append((canvas.caption, timeline.position.text(), preview.result.index, doc.current_frame,
+                         timeline.canvas.display_frame, canvas.busy_text))
+
+    preview.resultChanged.connect(look)
+    doc.frameChanged.connect(look)
+    controller.playback.play()
+    qtbot.waitUntil(lambda: preview.renders - controller.playback.results_at_start >= 6, timeout=30_000)
+    qtbot.waitUntil(lambda: preview.result.index != doc.current_frame, timeout=10_000)
+    controller.playback.pause()
+    preview.resultChanged.disconnect(look)
+    doc.frameChanged.disconnect(look)
+
+    assert len(seen) > 10
+    for caption, transport, shown, _, playhead_drawn, busy in seen:
+        assert frame_number(caption, "FRAME ") == frame_number(transport) == shown == playhead_drawn, caption
+        assert "SHOWING" not in caption and not busy
+    assert any(shown != clock for _, _, shown, clock, _, _ in seen)  # the clock ran ahead of the slow renders
+    assert len({shown for _, _, shown, _, _, _ in seen}) >= 4  # and the transport moved with the picture
+
+    # paused before the playhead's frame has rendered: the transport is at the playhead, the caption says
+    # that the picture is of another frame, and which
+    shown, playhead = preview.result.index, doc.current_frame
+    assert frame_number(timeline.position.text()) == playhead and timeline.canvas.display_frame is None
+    assert f"SHOWING FRAME {shown} · PLAYHEAD {playhead}" in canvas.caption
+    qtbot.waitUntil(lambda: preview.result.index == playhead, timeout=10_000)
+    assert canvas.caption == f"RESULT · FRAME {playhead}"
+    assert frame_number(timeline.position.text()) == playhead
 
 
 def test_the_shortcuts_table_lists_the_editor_keys_aligned(window):

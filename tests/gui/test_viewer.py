@@ -103,6 +103,36 @@ def test_before_after_and_the_wipe_compare_the_portrait_with_the_result_at_the_s
     assert not np.array_equal(shown_before[band, right], shown_result[band, right])
 
 
+def test_the_wipe_labels_keep_clear_of_the_landmark_legend(window, controller, qtbot):
+    from gui.views.image_canvas import LEGEND_CORNER
+    from gui.views.landmark_overlay import legend_rect
+
+    view, canvas = window.result_view, window.result_view.canvas
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: controller.preview_model.before is not None, timeout=30_000)
+    window.set_compare("wipe")
+    window.actions_by_name["landmarks"].setChecked(True)
+    qtbot.waitUntil(lambda: canvas.show_landmarks and controller.preview_model.result.landmarks is not None,
+                    timeout=10_000)
+    assert canvas.comparing and canvas.compare_mode == "wipe"
+    legend = legend_rect(LEGEND_CORNER, canvas.landmark_style, canvas.font())
+    for wipe in (0.5, 0.25, 0.1, 0.9):
+        canvas.wipe = wipe
+        labels = canvas.wipe_labels()
+        assert [label for label, _ in labels] == list(view.canvas.compare_labels)
+        (_, left), (_, right) = labels
+        assert left.right() < canvas.wipe_x() < right.left()  # either side of the line
+        assert not left.intersects(legend) and not right.intersects(legend), wipe  # "Lips" and the note readable
+        assert left.top() >= legend.bottom()
+    canvas.wipe = 0.25
+    x = round(canvas.wipe_x())
+    assert legend.left() < x < legend.right()
+    columns = grab(canvas)[round(legend.top()) + 2 : round(legend.bottom()) - 2, x - 2 : x + 3].mean(axis=2)
+    assert np.median(columns, axis=0).max() < 150  # the legend is drawn over the white wipe line, not cut by it
+    window.actions_by_name["landmarks"].setChecked(False)  # no legend: the labels sit just under the caption
+    assert canvas.wipe_labels()[0][1].top() == max(canvas._target_rect().top(), 0) + 40
+
+
 def test_the_demo_model_is_named_in_artist_terms_with_details_one_click_away(window, controller, dialogs):
     state = controller.model_state
     demo = ModelInfo("demo", "demo.pt", Path("demo.pt"), 128, "cpu (1 thread)", 1_595_051, False, 500)
