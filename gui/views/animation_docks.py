@@ -7,7 +7,9 @@ active control at the playhead (Blender's I and After Effects' stopwatch; I is t
 Alt+K deletes its key there (Blender's Alt+I), Alt+Left / Alt+Right jump to the previous / next key
 (After Effects' J/K, Blender's Up/Down; here Up/Down stop at every mark, keys included).
 
-The Curves and Trajectory docks build their pyqtgraph views the first time they are shown.
+The Curves and Trajectory docks build their pyqtgraph views the first time they are shown. Their content
+scrolls inside the dock rather than ask for height: shown on a laptop screen (1280x720), they take what
+the viewer and the side panels leave instead of making the window taller than the screen.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QScrollArea, QVBoxLayout, QWidget
 
 from gui.views.animate_panel import AnimatePanel
 from gui.views.driving_check_panel import DrivingCheckPanel
+from gui.views.widgets import scroll_area
 
 if TYPE_CHECKING:
     from gui.views.main_window import MainWindow
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
 #: Screen height (px) below which the curves and trajectory panels start hidden on first use, so the
 #: viewer and the timeline fit (at 1280x720 with them shown the timeline fell off the screen).
 ROOM_FOR_CURVES = 900
+#: Height (px) the Curves and Trajectory dock area starts with (its tab bar, title and content): the curve
+#: editor's least plot (`curve_editor.MIN_PLOT_H`) with room to spare, three trajectory strips in view.
+CURVES_HEIGHT = 280
 
 #: (name, text, shortcut, icon, tooltip, checkable)
 ACTIONS: tuple[tuple[str, str, str | None, str | None, str, bool], ...] = (
@@ -60,20 +66,36 @@ def add_actions(action: Callable[..., QAction]) -> None:
         action(name, text, shortcut, icon_name, tip, checkable)
 
 
-class LazyPanel(QWidget):
-    """A dock's content built the first time it is shown (pyqtgraph loads then, not at start-up)."""
+class LowScrollArea(QScrollArea):
+    """A vertical scroll area that asks for no height (its content's width still): a dock holding it
+    scrolls its content instead of making the window taller."""
 
-    def __init__(self, build: Callable[[], QWidget], height: int = 250, parent: QWidget | None = None) -> None:
+    def minimumSizeHint(self) -> QSize:
+        width = super().minimumSizeHint().width()
+        body = self.widget()
+        if body is not None:
+            width = max(width, body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width())
+        return QSize(width, 0)
+
+
+class LazyPanel(QWidget):
+    """A dock's content built the first time it is shown (pyqtgraph loads then, not at start-up), in a
+    `LowScrollArea`: below the content's least height the dock scrolls it."""
+
+    def __init__(self, build: Callable[[], QWidget], height: int = CURVES_HEIGHT, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._build = build
         self._height = height
         self.content: QWidget | None = None
-        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.scroll = LowScrollArea()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroll)
 
     def ensure_built(self) -> QWidget:
         if self.content is None:
             self.content = self._build()
-            self.layout().addWidget(self.content)
+            scroll_area(self.content, self.scroll)
         return self.content
 
     def sizeHint(self) -> QSize:
@@ -82,6 +104,10 @@ class LazyPanel(QWidget):
     def showEvent(self, event) -> None:
         self.ensure_built()
         super().showEvent(event)
+
+    def cramped(self) -> bool:
+        """Whether the content is built and scrolls for want of height."""
+        return self.content is not None and self.scroll.viewport().height() < self.content.minimumSizeHint().height()
 
 
 class AnimationDocks:
@@ -105,13 +131,24 @@ class AnimationDocks:
         curves.raise_()
         window.docks["Controls"].raise_()
         window.docks["Driving"].raise_()
-        window.resizeDocks([curves], [200], Qt.Orientation.Vertical)
+        window.resizeDocks([curves], [CURVES_HEIGHT], Qt.Orientation.Vertical)
         screen = QGuiApplication.primaryScreen()
         if screen is None or screen.availableGeometry().height() < ROOM_FOR_CURVES:
             # a laptop screen: the viewer and the timeline come first; View > Panels shows the curves
             curves.hide()
             window.docks["Trajectory"].hide()
+        for dock in window.docks.values():  # shown, or room freed (the side panels collapsed)
+            dock.visibilityChanged.connect(lambda _shown: QTimer.singleShot(0, self._make_room))
         self._bind()
+
+    def _make_room(self) -> None:
+        """The Curves or Trajectory dock on screen too low for its content: ask for its starting height, which
+        the window takes from the viewer without growing or squeezing the other panels below their least
+        (on a 1280x720 screen with the side panels open there is none to take; collapsing them makes it)."""
+        for panel in (self.curves, self.trajectory):
+            dock = panel.parentWidget()
+            if isinstance(dock, QDockWidget) and dock.isVisible() and not dock.isFloating() and panel.cramped():
+                self.window.resizeDocks([dock], [CURVES_HEIGHT], Qt.Orientation.Vertical)
 
     # -- building ------------------------------------------------------------------------------------------
     def _build_curves(self) -> QWidget:

@@ -16,6 +16,7 @@ is built (the window builds it the first time its dock is shown).
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
@@ -57,6 +58,9 @@ PICK_PX = 9.0
 DRAG_INTERVAL_MS = 40
 #: Most points a curve is drawn with (a long timeline is sampled evenly, keys and hold steps exactly).
 CURVE_SAMPLES = 2000
+#: Least height (px) of the plot's area, where the 0-100 % ticks and the value axis's name stay readable
+#: (the dock scrolls the editor below it); the frame axis under it takes its own height more.
+MIN_PLOT_H = 120
 
 
 def curve_frames(count: int, key_frames: np.ndarray, samples: int = CURVE_SAMPLES) -> np.ndarray:
@@ -138,7 +142,8 @@ class CurveEditor(QWidget):
         for axis in ("left", "bottom"):
             item.getAxis(axis).setPen(pg.mkPen(theme.BORDER))
             item.getAxis(axis).setTextPen(pg.mkPen(theme.DIM))
-        item.setLabel("bottom", "frame", color=theme.DIM)
+        frames = item.getAxis("bottom")  # numbers only: the timeline under the editor says they are frames
+        self.plot.setMinimumHeight(MIN_PLOT_H + math.ceil(frames.maximumHeight()) + 4)  # + the item's margins
         self.playhead = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(PLAYHEAD, width=1.5),
                                         hoverPen=pg.mkPen(PLAYHEAD, width=3))
         self.playhead.setZValue(20)

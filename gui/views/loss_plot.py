@@ -7,13 +7,19 @@ UI thread; pyqtgraph's clip-to-view and peak downsampling keep long runs cheap t
 what the UI thread pays while training (measured at 1000 points: 19 ms per refresh with pyqtgraph's
 grid and 2 px lines, 7 ms without the grid and with 1 px lines), so the plots have no grid and thin
 lines: under load from training and the preview, the 19 ms became gaps of up to 50 ms.
+
+The plots have least heights, not fixed ones (the Train page scrolls below them, so it fits a 720 px
+screen, and they grow with the window); each plot's name is in its legend line and the step axis is
+drawn once, under the discriminators, so the height goes to the curves.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import theme
 from gui.models.training import (
@@ -37,6 +43,10 @@ CURVE_COLOURS = {
 
 #: Milliseconds between two redraws at most.
 REFRESH_MS = 250
+#: Least heights (px) of the generator's plot (log axis, its decades readable) and the discriminators'
+#: (with the step axis under it); extra height goes to them 3 : 2.
+GENERATOR_MIN_H = 90
+DISCRIMINATOR_MIN_H = 75
 
 
 class LossPlot(QWidget):
@@ -49,10 +59,11 @@ class LossPlot(QWidget):
         self.smoothing = 0.6
         self.show_raw = True
         self.labels = dict(CURVES)
-        self.generator_legend, self.generator_view, self.generator = self._plot("Generator (log scale)", log_y=True)
-        self.discriminator_legend, self.discriminator_view, self.discriminators = self._plot("Discriminators", log_y=False)
+        self.generator_legend, self.generator_view, self.generator = self._plot(GENERATOR_MIN_H, log_y=True)
+        self.discriminator_legend, self.discriminator_view, self.discriminators = self._plot(DISCRIMINATOR_MIN_H,
+                                                                                             log_y=False)
         self.discriminators.setXLink(self.generator)
-        self.discriminators.setLabel("bottom", "step", color=theme.DIM)
+        self.generator.showAxis("bottom", False)  # the same steps as the discriminators' axis under it
         self.raw: dict[str, object] = {}
         self.smooth: dict[str, object] = {}
         self.latest: dict[str, float] = {}
@@ -74,8 +85,9 @@ class LossPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        for widget in (self.generator_legend, self.generator_view, self.discriminator_legend, self.discriminator_view):
-            layout.addWidget(widget)
+        for widget, stretch in ((self.generator_legend, 0), (self.generator_view, 3), (self.discriminator_legend, 0),
+                                (self.discriminator_view, 2)):
+            layout.addWidget(widget, stretch)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -83,18 +95,19 @@ class LossPlot(QWidget):
         self.redraws = 0  # how often the curves were redrawn (tests, benchmark)
         self._show_legends()
 
-    def _plot(self, title: str, log_y: bool):
-        """A legend (a Qt label with the curves' latest smoothed values) over a pyqtgraph plot."""
+    def _plot(self, min_height: int, log_y: bool):
+        """A legend (a Qt label: the plot's name, the curves' latest smoothed values) over a pyqtgraph plot
+        at least `min_height` px high that takes the height it is given."""
         pg = self._pg
         legend = QLabel()
         legend.setWordWrap(True)
         legend.setTextFormat(Qt.TextFormat.RichText)
-        view = pg.GraphicsLayoutWidget()
+        view = _plot_view_class()()
         view.setBackground(theme.BASE)
-        view.ci.setContentsMargins(2, 2, 6, 2)
-        view.setFixedHeight(175 if log_y else 130)
+        view.ci.setContentsMargins(2, 6, 6, 2)
+        view.setMinimumHeight(min_height)
+        view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         plot = view.addPlot()
-        plot.setTitle(title, color=theme.DIM, size="8pt")
         plot.setLogMode(x=False, y=log_y)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -110,8 +123,9 @@ class LossPlot(QWidget):
         return legend, view, plot
 
     def _show_legends(self) -> None:
-        for legend, keys in ((self.generator_legend, GENERATOR_CURVES), (self.discriminator_legend, DISCRIMINATOR_CURVES)):
-            parts = []
+        for legend, title, keys in ((self.generator_legend, "Generator (log scale):", GENERATOR_CURVES),
+                                    (self.discriminator_legend, "Discriminators:", DISCRIMINATOR_CURVES)):
+            parts = [f"<span style='color:{theme.DIM}; white-space:nowrap'><b>{title}</b></span>"]
             for key in keys:
                 value = self.latest.get(key)
                 number = f" <span style='color:{theme.TEXT}'>{value:.3g}</span>" if value is not None else ""
@@ -215,3 +229,18 @@ class LossPlot(QWidget):
         """How many points the smoothed curve `key` holds (before clipping to the view; tests)."""
         x = self.smooth[key].xData
         return 0 if x is None else len(x)
+
+
+@functools.cache
+def _plot_view_class():
+    """pyqtgraph's GraphicsLayoutWidget asking for its least height (pyqtgraph loads late, hence a factory)."""
+    import pyqtgraph as pg
+
+    class PlotView(pg.GraphicsLayoutWidget):
+        """A plot whose preferred height is its minimum: the page shares out the room above that by stretch
+        (Qt's own hint, about 500 px, made the scrolling page far taller than the window)."""
+
+        def sizeHint(self) -> QSize:
+            return QSize(super().sizeHint().width(), self.minimumHeight())
+
+    return PlotView

@@ -50,6 +50,7 @@ from gui.models.perceptual import PERCEPTUAL_LABELS, perceptual_status
 from gui.models.training import CONFIGS_DIR, TrainingModel, count_noun, format_duration, improvement_verdict
 from gui.models.training_presets import PRESETS, estimate_text, measured_rate, preset, simple_folders
 from gui.views.icons import icon
+from gui.views.loss_plot import DISCRIMINATOR_MIN_H, GENERATOR_MIN_H
 from gui.views.widgets import Badge, SliderField, form_group, scroll_area, wrap
 
 STATUS_BADGES = {
@@ -156,40 +157,29 @@ class SampleGrid(QWidget):
     fit under a caption per column."""
 
     HEADER = 30  # room for a caption on two lines ("ground / truth") when the columns are narrow
+    MIN_HEIGHT = 220  # 4 rows of 47 px under readable captions: at 1280x720 the page scrolls rather than shrink it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: QImage | None = None
         self._scaled: QPixmap | None = None
         self.empty_text = "No sample yet"
-        sizing = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        sizing.setHeightForWidth(True)
-        self.setSizePolicy(sizing)
-        self.setMinimumHeight(160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumHeight(self.MIN_HEIGHT)
 
     def set_image(self, image: QImage | None) -> None:
         self.image = image
         self._scaled = None
-        self.updateGeometry()
         self.update()
 
     def set_empty_text(self, text: str) -> None:
         self.empty_text = text
         self.update()
 
-    def _aspect(self) -> float:
-        if self.image is None or self.image.width() == 0:
-            return 1.0
-        return self.image.height() / self.image.width()
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return min(self.maximumHeight(), self.HEADER + round(width * self._aspect()))
-
     def sizeHint(self) -> QSize:
-        return QSize(320, self.heightForWidth(320))
+        """Its least height: the page's layout gives the grid its share of the room above that (a height
+        for its width would make the scrolling page as tall as the grid is wide)."""
+        return QSize(320, self.MIN_HEIGHT)
 
     def resizeEvent(self, event) -> None:
         self._scaled = None
@@ -223,7 +213,10 @@ class SampleGrid(QWidget):
         p.setPen(QColor(theme.DIM))
         column = rect.width() / len(SAMPLE_COLUMNS)
         flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap
+        metrics = p.fontMetrics()
         for i, name in enumerate(SAMPLE_COLUMNS):
+            if max(metrics.horizontalAdvance(word) for word in name.split()) > column:  # narrow: not into the next
+                name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(column))
             p.drawText(QRectF(rect.x() + i * column, 0, column, self.HEADER - 2), flags, name)
         p.end()
 
@@ -532,10 +525,10 @@ class TrainingPanel(QWidget):
         return body
 
     def _build_monitor(self) -> QWidget:
-        body = QWidget()
+        """The run's status on top and its actions at the bottom, always in view; between them the sample
+        grid (first, the larger share) and the loss curves, scrolling when the window is too low for both."""
         self.sample_caption = _hint()
         self.sample = SampleGrid()
-        self.sample.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         sample = QGroupBox("LATEST SAMPLE")
         sample_layout = QVBoxLayout(sample)
         sample_layout.addWidget(self.sample_caption)
@@ -555,13 +548,13 @@ class TrainingPanel(QWidget):
         self.plot_host = QVBoxLayout()
         self.plot_host.setContentsMargins(0, 0, 0, 0)
         self.plot_placeholder = _hint("The loss curves appear here.")
-        self.plot_placeholder.setMinimumHeight(200)
+        self.plot_placeholder.setMinimumHeight(GENERATOR_MIN_H + DISCRIMINATOR_MIN_H)
         self.plot_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plot_host.addWidget(self.plot_placeholder)
-        curves = QGroupBox("LOSS CURVES (lower is better)")
+        curves = QGroupBox("LOSS CURVES BY STEP (lower is better)")
         curves_layout = QVBoxLayout(curves)
-        curves_layout.addLayout(controls)
         curves_layout.addLayout(self.plot_host, 1)
+        curves_layout.addLayout(controls)  # under the curves: a low window shows the curves first
 
         self.checkpoint_label = QLabel()
         self.checkpoint_label.setWordWrap(True)
@@ -574,12 +567,19 @@ class TrainingPanel(QWidget):
         checkpoint.addWidget(self.use_checkpoint)
         checkpoint.addWidget(self.open_folder)
 
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.setSpacing(8)
+        results_layout.addWidget(sample, 3)
+        results_layout.addWidget(curves, 2)
+        self.results_scroll = scroll_area(results)
+        body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 0, 0, 0)
         layout.setSpacing(8)
         layout.addWidget(self._build_status())
-        layout.addWidget(sample, 3)
-        layout.addWidget(curves, 2)
+        layout.addWidget(self.results_scroll, 1)
         layout.addLayout(checkpoint)
         return body
 

@@ -24,7 +24,8 @@ from gui.views.widgets import scroll_area
 LABELS = {"x": "Position x", "y": "Position y", "scale": "Size", "yaw": "Yaw", "pitch": "Pitch", "roll": "Roll",
           "mouth": "Mouth", "eye_left": "Left eye", "eye_right": "Right eye"}
 SHOWN_AT_FIRST = ("scale", "yaw", "mouth")
-#: Pixels of height per strip (the view scrolls when the dock is lower than the strips).
+#: Pixels of height per strip (the strips scroll under the channel boxes when the dock is lower than them;
+#: below one strip, the dock scrolls the whole view).
 STRIP_H = 78
 #: Series: (key in the trajectory, pen colour, alpha, dashed, what the legend says).
 SERIES = (
@@ -85,7 +86,9 @@ class TrajectoryView(QWidget):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.status)
-        layout.addWidget(scroll_area(self.plots), 1)
+        self.strips = scroll_area(self.plots)
+        self.strips.setMinimumHeight(STRIP_H)
+        layout.addWidget(self.strips, 1)
         self._rows: dict[str, tuple] = {}  # channel -> (plot, {series: item}, playhead)
         self._drawn: dict[tuple[str, str], np.ndarray] = {}
         model.trajectoryChanged.connect(self.refresh)
