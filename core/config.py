@@ -214,7 +214,10 @@ class ModelConfig:
             problems.append(f"flow_heatmap_variance must be in (0, 100], got {self.flow_heatmap_variance}")
         if not 0 <= self.output_convs <= 8:
             problems.append(f"output_convs must be 0 to 8, got {self.output_convs}")
-        if self.synthesis_region != "face" and not self.warp_source:
+        if self.synthesis_region not in get_args(SynthesisRegion):
+            problems.append(f"synthesis_region must be one of {', '.join(get_args(SynthesisRegion))}, "
+                            f"got {self.synthesis_region!r}")
+        elif self.synthesis_region != "face" and not self.warp_source:
             problems.append(f"synthesis_region {self.synthesis_region} needs warp_source (outside it the output "
                             "is the warped source)")
         if not 1 <= self.discriminator_scales <= 4:

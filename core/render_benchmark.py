@@ -31,6 +31,7 @@ import numpy as np
 
 from core.config import RenderOptions
 from core.pipeline import Reenactor
+from core.render import render_frame
 
 #: Landmarks whose hull is the "inner face": brows, nose, eyes, mouth.
 INNER_FACE = tuple(range(17, 68))
@@ -70,8 +71,6 @@ def measure_quality(
                                    flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT101)
         photo_points = geometry.crop_points_to_output(source.alignment, source.landmarks)
     photo_detail = laplacian_variance(reference, inner_face_mask(reference.shape, photo_points))
-    from core.render import render_frame
-
     white = np.full_like(source.photo, 255)
     indices = list(frames)
     ratios, folded_before, folded_after, outside, padded = [], 0, 0, 0, 0

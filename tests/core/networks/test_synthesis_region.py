@@ -78,4 +78,6 @@ def test_a_release_can_set_the_region_and_records_it(tmp_path: Path) -> None:
     plain = save_checkpoint(tmp_path / "plain.pt", ModelConfig.tiny(64), Generator(ModelConfig.tiny(64)))
     with pytest.raises(ConfigError, match="needs warp_source"):
         release_checkpoint(plain, tmp_path / "other.pt", synthesis_region="mouth")
+    with pytest.raises(ConfigError, match="synthesis_region must be one of face, mouth, got 'eyes'"):
+        release_checkpoint(trained, tmp_path / "other.pt", synthesis_region="eyes")
     assert not (tmp_path / "other.pt").exists()
