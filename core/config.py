@@ -139,6 +139,9 @@ MAX_RESOLUTION = 1024
 MAX_WIDTH = 512
 MAX_LEVELS = 8
 
+#: Longest side of a rendered picture (`RenderOptions.output_size`).
+MAX_OUTPUT_SIZE = 8192
+
 #: Channels of the local parts' canvas (`core.networks.local.paste_regions`): RGB + coverage.
 LOCAL_CANVAS_CHANNELS = 4
 
@@ -319,8 +322,8 @@ class RenderOptions:
                 raise ConfigError(f"{name.replace('_', ' ')} must be between 0 and 1, got {value:g}")
         if self.reference_frame is not None and self.reference_frame < 0:
             raise ConfigError(f"reference frame must be 0 or more, got {self.reference_frame}")
-        if self.output_size is not None and not 16 <= self.output_size <= 8192:
-            raise ConfigError(f"output size must be between 16 and 8192 px, got {self.output_size}")
+        if self.output_size is not None and not 16 <= self.output_size <= MAX_OUTPUT_SIZE:
+            raise ConfigError(f"output size must be between 16 and {MAX_OUTPUT_SIZE} px, got {self.output_size}")
         if not 0.5 <= self.mask_scale <= 2.0:
             raise ConfigError(f"mask size must be between 0.5 and 2, got {self.mask_scale:g}")
         if not 0.0 <= self.mask_feather <= 1.0:

@@ -95,6 +95,7 @@ def build_reenactor(args: argparse.Namespace) -> Reenactor:
 
 def _check_arguments(args: argparse.Namespace) -> None:
     """Empty paths, an output that is (or resolves to) an input, and numbers out of range."""
+    from core.config import MAX_OUTPUT_SIZE
     from core.errors import ConfigError
     from core.render.geometry import MAX_CROP_SIZE
     from core.safety import check_range, refuse_overwriting_inputs, require_path
@@ -108,7 +109,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
     check_range(args.batch, 1, 256, "--batch (frames per network call)")
     if args.size is not None and not args.paste_back and args.size > MAX_CROP_SIZE:
         raise ConfigError(f"--size {args.size}: the face crop is at most {MAX_CROP_SIZE} px; use --paste-back for a "
-                          "larger picture (the whole photo, up to 8192 px)")
+                          f"larger picture (the whole photo, up to {MAX_OUTPUT_SIZE} px)")
     check_range(args.quality, 0, 100, "--quality")
 
 
