@@ -23,7 +23,6 @@ ignores it and follows ``face_index`` (the anchored face's rank on its frame whe
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,22 +66,10 @@ class KeysTimeline:
 def read_project(path: str | Path) -> dict[str, Any]:
     """The JSON object of the project file at `path`, its format and version checked (`InputError`
     with a message naming the file otherwise)."""
-    from core.safety import parse_json, refuse_special_file
+    from core.safety import read_json_file
 
     path = Path(path)
-    refuse_special_file(path, "project")
-    try:
-        if path.is_file() and path.stat().st_size > MAX_PROJECT_BYTES:
-            raise InputError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB: a project file is a few KB")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read project {path.name}: {getattr(err, 'strerror', None) or err}") from err
-    try:
-        data = parse_json(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path.name} is not a valid project file (line {err.lineno}: {err.msg})") from err
-    except (ValueError, RecursionError) as err:
-        raise InputError(f"{path.name} is not a valid project file: {err}") from err
+    data = read_json_file(path, "project", MAX_PROJECT_BYTES)
     check_format(data, path.name)
     return data
 

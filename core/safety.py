@@ -53,6 +53,26 @@ def parse_json(text: str) -> Any:
         raise UnsafeJson("it is nested too deeply to be a file of this app") from err
 
 
+def read_json_file(path: PathLike, what: str, max_bytes: int) -> Any:
+    """The JSON content of a small file a user gives (a project, a performance), read with `parse_json`:
+    a pipe or device, a file over `max_bytes`, an unreadable or malformed one is an `InputError` naming
+    the file and `what` it should be."""
+    path = Path(path)
+    refuse_special_file(path, what)
+    try:
+        if path.is_file() and path.stat().st_size > max_bytes:
+            raise InputError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB: a {what} file is a few KB")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read {what} {path.name}: {getattr(err, 'strerror', None) or err}") from err
+    try:
+        return parse_json(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path.name} is not a valid {what} file: not valid JSON at line {err.lineno} ({err.msg})") from err
+    except UnsafeJson as err:
+        raise InputError(f"{path.name} is not a valid {what} file: {err}") from err
+
+
 def require_path(value: PathLike | None, option: str) -> Path:
     """`value` as a Path; an empty or blank string (``-o ""``) or one with a NUL byte is refused
     (an empty path would mean the current folder)."""

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from core.atomic import write_text
-from core.errors import ConfigError, InputError
+from core.errors import ConfigError
 from core.faces.shape_model import ShapeFit, fit_shapes, neck_swing, rotation_from_angles
 
 #: Every parameter with its allowed range.
@@ -281,22 +281,10 @@ class Performance:
 
     @classmethod
     def load(cls, path: str | Path) -> Performance:
-        from core.safety import UnsafeJson, parse_json, refuse_special_file
+        from core.safety import read_json_file
 
         path = Path(path)
-        refuse_special_file(path, "performance")
-        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB: a performance file is a few KB")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"cannot read performance {path.name}: {getattr(err, 'strerror', None) or err}") from err
-        try:
-            data = parse_json(text)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{path.name} is not valid JSON (line {err.lineno}: {err.msg})") from err
-        except UnsafeJson as err:
-            raise InputError(f"{path.name} cannot be read as a performance: {err}") from err
+        data = read_json_file(path, "performance", MAX_FILE_BYTES)
         return cls.from_dict(data, where=path.name)
 
 
