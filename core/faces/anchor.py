@@ -48,8 +48,3 @@ class FaceAnchor:
             raise ConfigError(f"a face anchor is {{'frame': F, 'box': [x0, y0, x1, y1]}}, got {data!r}"[:200])
         box = data["box"]
         return cls(data["frame"], tuple(box) if isinstance(box, list) else box)
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        x0, y0, x1, y1 = self.box
-        return (x0 + x1) / 2, (y0 + y1) / 2
