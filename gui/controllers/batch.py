@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from core.errors import UserError
 from core.progress import CancelToken, Progress, ProgressStream
 from gui.controllers.context import AppContext
-from gui.controllers.export import ExportFormat, ExportLaneJob, Picture, eta_seconds
+from gui.controllers.export import ExportFormat, ExportLaneJob, Picture, eta_seconds, output_options
 from gui.workers import JobFailure, JobHandle
 
 if TYPE_CHECKING:
@@ -41,6 +41,10 @@ class BatchRequest:
     start: int = 0  # first driving frame of every pair
     stop: int | None = None  # frame after the last (None: each driver to its end; beyond a driver: its end)
     loop: str | None = None  # "crossfade" or "pingpong": every output a seamless loop (core.faces.loop)
+
+    def output_options(self):  # -> core.export.OutputOptions
+        """What each output holds: the composite, the head over transparency, or the three layers."""
+        return output_options(self.picture, self.loop)
 
 
 class BatchController(ExportLaneJob):
@@ -86,7 +90,7 @@ class BatchController(ExportLaneJob):
         sharing a name, an output folder that cannot be made) before any work."""
         from core.batch import plan_batch, prepare_out_folder
 
-        output = output_options(request)
+        output = request.output_options()
         pairs = plan_batch(list(request.sources), list(request.drivings), request.folder, request.format, output)
         prepare_out_folder(request.folder, pairs)
         return pairs
@@ -105,7 +109,7 @@ class BatchController(ExportLaneJob):
             self.ctx.dialogs.show_error("Cannot start the batch", str(err))
             return None
         settings = BatchSettings(
-            options=self.ctx.document.options, output=output_options(request), quality=request.quality, batch=4,
+            options=self.ctx.document.options, output=request.output_options(), quality=request.quality, batch=4,
             start=request.start, stop=request.stop, fps=request.fps, overwrite=request.overwrite,
         )
         engine, template = self.ctx.engine, self.ctx.engine.reenactor
@@ -152,10 +156,3 @@ class BatchController(ExportLaneJob):
         self.ctx.activity.say("Batch cancelled: finished files are kept, the one being written was removed", 6000)
         self.cancelled.emit()
 
-
-def output_options(request: BatchRequest):  # -> core.export.OutputOptions (imported here: it is not light)
-    """What each output holds: the composite, the head over transparency, or the three layers."""
-    from core.export import OutputOptions
-
-    return OutputOptions(alpha=request.picture == "alpha", layers=request.picture == "layers",
-                         loop=request.loop)  # type: ignore[arg-type]

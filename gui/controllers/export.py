@@ -58,14 +58,21 @@ class ExportSettings:
     def format(self) -> ExportFormat:
         return export_format_of(self.target)
 
-    def output_options(self):  # -> core.export.OutputOptions (imported when exporting: it is not light)
+    def output_options(self):  # -> core.export.OutputOptions
         """What the export holds, for `core.export` (`ConfigError` for an impossible combination)."""
-        from core.export import OutputOptions
+        return output_options(self.picture, self.loop, self.loop_length)
 
-        return OutputOptions(
-            alpha=self.picture == "alpha", layers=self.picture == "layers", loop=self.loop,  # type: ignore[arg-type]
-            loop_length=self.loop_length if self.loop else None,
-        )
+
+def output_options(picture: Picture, loop: str | None, loop_length: int | None = None):  # -> core.export.OutputOptions
+    """What an export (or each file of a batch) holds: the composite, the head over transparency or the three
+    layers, and a seamless loop (`loop_length` counts only with a loop). `core.export` is imported here: it
+    is not light."""
+    from core.export import OutputOptions
+
+    return OutputOptions(
+        alpha=picture == "alpha", layers=picture == "layers", loop=loop,  # type: ignore[arg-type]
+        loop_length=loop_length if loop else None,
+    )
 
 
 def export_format_of(path: Path) -> ExportFormat:
