@@ -29,9 +29,9 @@ from core.errors import UserError
 from gui.controllers.batch import BatchController, BatchRequest
 from gui.controllers.dialogs import DRIVING_FILTER, IMAGE_FILTER
 from gui.controllers.export import FORMAT_LABELS, LOOP_LABELS, PICTURE_LABELS
-from gui.views.export_dialog import format_eta
+from gui.views.export_dialog import format_eta, keep_alpha_possible
 from gui.views.icons import icon
-from gui.views.widgets import wrap
+from gui.views.widgets import choice_box, wrap
 
 BUILTIN_LABEL = "Built-in performance"
 
@@ -68,12 +68,8 @@ class BatchDialog(QDialog):
 
         self.folder = QLineEdit(str(defaults.folder))
         browse = QPushButton("Browse…")
-        self.format = QComboBox()
-        for key, label in FORMAT_LABELS.items():
-            self.format.addItem(label, key)
-        self.picture = QComboBox()
-        for key, label in PICTURE_LABELS.items():
-            self.picture.addItem(label, key)
+        self.format = choice_box(FORMAT_LABELS)
+        self.picture = choice_box(PICTURE_LABELS)
         self.fps = QDoubleSpinBox()
         self.fps.setRange(1, 1000)
         self.fps.setDecimals(3)
@@ -87,9 +83,7 @@ class BatchDialog(QDialog):
             self.frames.addItem(f"The timeline's in-out range (frames {in_out[0]} to {last})", in_out)
             self.frames.setCurrentIndex(1)
         self.frames.setToolTip("The same frames of every driver; a driver shorter than the range ends early")
-        self.loop = QComboBox()
-        for key, label in LOOP_LABELS.items():
-            self.loop.addItem(label, key)
+        self.loop = choice_box(LOOP_LABELS)
         self.loop.setToolTip("Every file a seamless loop of its frames' motion: crossfade or ping-pong")
         self.overwrite = QCheckBox("Render again the pairs whose file is already there")
         self.overwrite.setToolTip("Off: finished files are kept, so a stopped batch goes on where it stopped")
@@ -140,8 +134,9 @@ class BatchDialog(QDialog):
         add_builtin.clicked.connect(lambda: self.add_drivers(["builtin"]))
         remove_drivers.clicked.connect(lambda: self._remove(self.drivers))
         browse.clicked.connect(self._browse)
-        for signal in (self.format.currentIndexChanged, self.picture.currentIndexChanged, self.folder.textChanged):
-            signal.connect(self._update_summary)
+        for moved in (self.format, self.picture):
+            moved.currentIndexChanged.connect(lambda _i, m=moved: keep_alpha_possible(self.format, self.picture, m))
+        self.folder.textChanged.connect(self._update_summary)
         self.start_button.clicked.connect(self._start)
         self.cancel_button.clicked.connect(self._cancel)
         self.open_button.clicked.connect(lambda: controller.open_folder(self.request().folder))
@@ -192,6 +187,7 @@ class BatchDialog(QDialog):
         return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())]
 
     def request(self) -> BatchRequest:
+        start, stop = self.frames.currentData() or (0, None)  # every driver whole: no range
         return BatchRequest(
             sources=tuple(Path(p) for p in self._entries(self.sources)),
             drivings=tuple(self._entries(self.drivers)),
@@ -201,15 +197,13 @@ class BatchDialog(QDialog):
             overwrite=self.overwrite.isChecked(),
             fps=self.fps.value(),
             quality=self.controller.ctx.settings.export_quality,
-            start=(self.frames.currentData() or (0, None))[0],
-            stop=(self.frames.currentData() or (0, None))[1],
+            start=start,
+            stop=stop,
             loop=self.loop.currentData(),
         )
 
     def _update_summary(self) -> None:
         n_sources, n_drivers = self.sources.count(), self.drivers.count()
-        if self.format.currentData() == "mp4" and self.picture.currentData() == "alpha":
-            self.format.setCurrentIndex(list(FORMAT_LABELS).index("mov"))  # MP4 carries no alpha
         files = n_sources * n_drivers
         self.summary.setText(
             f"{n_sources} portrait{'s' * (n_sources != 1)} × {n_drivers} driver{'s' * (n_drivers != 1)} = "

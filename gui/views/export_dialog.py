@@ -36,7 +36,7 @@ from gui.controllers.export import (
     with_format,
 )
 from gui.views.icons import icon
-from gui.views.widgets import wrap
+from gui.views.widgets import choice_box, wrap
 
 CUSTOM_SIZE = -1  # the size combo's entry that enables the pixel field
 
@@ -53,6 +53,17 @@ def format_eta(seconds: float | None) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s left" if seconds >= 60 else f"{seconds} s left"
 
 
+def keep_alpha_possible(fmt: QComboBox, picture: QComboBox, moved: QComboBox) -> None:
+    """MP4 carries no alpha: when the `moved` combo makes it MP4 with the head over transparency, the other
+    one gives way (the contents to the animated photo, or the format to MOV, whose ProRes 4444 keeps alpha)."""
+    if fmt.currentData() != "mp4" or picture.currentData() != "alpha":
+        return
+    if moved is picture:
+        fmt.setCurrentIndex(list(FORMAT_LABELS).index("mov"))
+    else:
+        picture.setCurrentIndex(list(PICTURE_LABELS).index("composite"))
+
+
 class ExportDialog(QDialog):
     def __init__(self, controller: ExportController, crop_size: tuple[int, int], photo_size: tuple[int, int], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,9 +75,7 @@ class ExportDialog(QDialog):
         defaults = controller.default_settings()
         count = controller.ctx.scene.frame_count
 
-        self.format = QComboBox()
-        for key, label in FORMAT_LABELS.items():
-            self.format.addItem(label, key)
+        self.format = choice_box(FORMAT_LABELS)
         self.path = QLineEdit(str(defaults.target))
         browse = QPushButton("Browse…")
         path_row = QHBoxLayout()
@@ -118,16 +127,12 @@ class ExportDialog(QDialog):
         quality_row = QHBoxLayout()
         quality_row.addWidget(self.quality, 1)
         quality_row.addWidget(self.quality_label)
-        self.picture = QComboBox()
-        for key, label in PICTURE_LABELS.items():
-            self.picture.addItem(label, key)
+        self.picture = choice_box(PICTURE_LABELS)
         self.picture.setToolTip(
             "For compositing: the head over transparency carries the renderer's own matte (MOV, WebM, "
             "WebP, GIF, PNG; MP4 cannot); layers add <name>_face and <name>_matte beside the file"
         )
-        self.loop = QComboBox()
-        for key, label in LOOP_LABELS.items():
-            self.loop.addItem(label, key)
+        self.loop = choice_box(LOOP_LABELS)
         self.loop.setToolTip(
             "Crossfade: the motion after the loop's end fades into its start; ping-pong: forwards then "
             "back. Either way the last frame meets the first."
@@ -228,13 +233,11 @@ class ExportDialog(QDialog):
         if text:
             self.path.setText(str(with_format(Path(text), fmt)))
         self.quality.setEnabled(fmt not in ("png", "mov"))  # PNG is lossless, ProRes has fixed rates
-        if fmt == "mp4" and self.picture.currentData() == "alpha":
-            self.picture.setCurrentIndex(list(PICTURE_LABELS).index("composite"))  # MP4 carries no alpha
+        keep_alpha_possible(self.format, self.picture, moved=self.format)
         self._update_note()
 
     def _picture_changed(self) -> None:
-        if self.picture.currentData() == "alpha" and self.format.currentData() == "mp4":
-            self.format.setCurrentIndex(list(FORMAT_LABELS).index("mov"))  # ProRes 4444 keeps the alpha
+        keep_alpha_possible(self.format, self.picture, moved=self.picture)
         self._update_note()
 
     def _update_note(self) -> None:

@@ -3,8 +3,12 @@ the panels share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -129,6 +133,14 @@ class Badge(QLabel):
         if event.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit()
         super().mousePressEvent(event)
+
+
+def choice_box(choices: Mapping[Any, str]) -> QComboBox:
+    """A combo box offering `choices` (data -> label) in their order; `currentData()` is the chosen key."""
+    box = QComboBox()
+    for data, label in choices.items():
+        box.addItem(label, data)
+    return box
 
 
 def wrap(layout: QLayout) -> QWidget:

@@ -95,11 +95,13 @@ def test_cancelling_a_batch_from_the_dialog_leaves_no_partial_file(app, qtbot, m
 
 def test_a_batch_asking_alpha_in_mp4_switches_to_mov_and_impossible_requests_say_why(app, qtbot, material, tmp_path):
     from gui.controllers.batch import BatchRequest
-    from gui.controllers.export import PICTURE_LABELS
+    from gui.controllers.export import FORMAT_LABELS, PICTURE_LABELS
 
     dialog = open_dialog(app, qtbot, material, tmp_path / "x", fmt="mp4")
     dialog.picture.setCurrentIndex(list(PICTURE_LABELS).index("alpha"))
     assert dialog.request().format == "mov"
+    dialog.format.setCurrentIndex(list(FORMAT_LABELS).index("mp4"))  # MP4 chosen again: it holds the composite
+    assert (dialog.request().format, dialog.request().picture) == ("mp4", "composite")
     request = BatchRequest((material / "portraits" / "obama.jpg",), (str(material / "talk.mp4"),), tmp_path / "y",
                            format="mp4", picture="alpha")
     assert app.batch.start(request) is None
