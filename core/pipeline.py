@@ -264,11 +264,12 @@ class Reenactor:
         stays quick), or taken from the whole timeline when it is at hand."""
         director, _ = self._current()
         index = np.asarray(indices, dtype=np.int64).reshape(-1)
+        direction = direction_of(options)
         with self._lock:
-            full = self._landmarks_cache.get((direction_of(options), options.hold_flagged))
+            full = self._landmarks_cache.get((direction, options.hold_flagged))
         if full is not None:
             return full[index]
-        return director.landmarks(direction_of(options), self._shown_frames(index, options))
+        return director.landmarks(direction, self._shown_frames(index, options))
 
     def _shown_frames(self, index: np.ndarray, options: RenderOptions) -> np.ndarray:
         """The driving frames whose motion frames `index` show: themselves, or with `hold_flagged` the
