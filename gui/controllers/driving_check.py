@@ -9,7 +9,6 @@ changes; the trajectories when the controls or keys change, shortly after the la
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
@@ -43,7 +42,6 @@ class DrivingCheckController(QObject):
         self._request = 0
         self._check_pending = False  # a check was asked for and has not come back (a newer job redoes it)
         self._checked_for: tuple | None = None  # (generation, relative, reference frame) of the shown check
-        self._began = 0.0
         self._trajectory_timer = QTimer(self, singleShot=True, interval=TRAJECTORY_DELAY_MS)
         self._trajectory_timer.timeout.connect(self._measure_trajectory)
         ctx.scene.readyChanged.connect(self._scene_changed)
@@ -97,7 +95,6 @@ class DrivingCheckController(QObject):
         request, engine, options = self._request, self.ctx.engine, self.ctx.document.options
         generation = self.ctx.scene.generation
         if check:
-            self._began = time.perf_counter()
             self.model.set_check(self.model.check, "Checking the driving…")
 
         def work(_token):
@@ -119,7 +116,6 @@ class DrivingCheckController(QObject):
         found, trajectory = result
         if check:
             self._check_pending = request != self._request and self._check_pending
-            self.model.check_ms = (time.perf_counter() - self._began) * 1000
             self._checked_for = (generation, options.relative, options.reference_frame)
             self._show_flags(found)
         if request == self._request or check:

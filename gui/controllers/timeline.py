@@ -1,7 +1,7 @@
 """The timeline: frames and marks from the scene, in and out points (undoable, the export range and
 playback loop), jumps between marks, and the render-cache bar.
 
-The cache bar asks the engine which frames it holds for the current options (`Engine.cached_render`,
+The cache bar asks the engine which frames it holds for the current options (`Engine.cached_mask`,
 on the engine lane, which owns the Reenactor): after a result is shown (coalesced), when the options or
 the scene change. One question is in flight at a time; a change meanwhile asks again when it returns.
 The automatic reference frame is computed there too (`Reenactor.reference_frame`).
@@ -29,7 +29,6 @@ from gui.models.undo import SetPlayRangeCommand
 from gui.workers import Job
 
 if TYPE_CHECKING:
-    from gui.controllers.engine import Engine
     from gui.controllers.playback import PlaybackController
 
 #: Results shown closer together than this (playback) share one cache query.
@@ -37,12 +36,6 @@ CACHE_QUERY_DELAY_MS = 150
 
 #: Shift+Left / Shift+Right move this many frames.
 BIG_STEP = 10
-
-
-def cached_frames(engine: Engine, count: int, options: RenderOptions) -> np.ndarray:
-    """Per frame: whether the engine holds it rendered with `options` (engine lane; only frames it has
-    rendered are looked at, so a key drag on a long timeline stays quick)."""
-    return engine.cached_mask(count, options)
 
 
 class TimelineController(QObject):
@@ -200,7 +193,7 @@ class TimelineController(QObject):
             return
         self._cache_busy, self._cache_again = True, False
         engine, options, generation = self.ctx.engine, self.ctx.document.options, self.ctx.scene.generation
-        handle = self.ctx.lanes.engine.submit(Job(lambda _t: cached_frames(engine, count, options), ""))
+        handle = self.ctx.lanes.engine.submit(Job(lambda _t: engine.cached_mask(count, options), ""))
         handle.succeeded.connect(lambda cached: self._cache_known(cached, options, generation))
         handle.finished.connect(self._cache_done)
 

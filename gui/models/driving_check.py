@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.models.timeline import FLAGS_LANE, MarkKind
+from gui.models.timeline import FLAGS_LANE, NO_FACE, MarkKind
 
 if TYPE_CHECKING:
     from core.animation.trajectory import Trajectory
@@ -29,8 +29,8 @@ FLAG_MARKS: dict[str, MarkKind] = {
                           "panel suggests a better one)"),
 }  # fmt: skip
 #: What each kind of flag is called in the flags list (no face has no mark of ours, but a list entry).
-FLAG_LABELS = {"no_face": "No face", **{kind: mark.label for kind, mark in FLAG_MARKS.items()}}
-FLAG_COLOURS = {"no_face": "#e0a03a", **{kind: mark.colour for kind, mark in FLAG_MARKS.items()}}
+FLAG_LABELS = {kind: mark.label for kind, mark in {"no_face": NO_FACE, **FLAG_MARKS}.items()}
+FLAG_COLOURS = {kind: mark.colour for kind, mark in {"no_face": NO_FACE, **FLAG_MARKS}.items()}
 
 
 class DrivingCheckModel(QObject):
@@ -42,7 +42,6 @@ class DrivingCheckModel(QObject):
         self.check: DrivingCheck | None = None
         self.trajectory: Trajectory | None = None
         self.status = "No driving checked yet."  # what the panel says when there is no check
-        self.check_ms = 0.0  # how long the check and the first trajectory took (after the driving was applied)
 
     @property
     def flags(self) -> tuple[Flag, ...]:

@@ -222,6 +222,3 @@ class AnimationDocks:
         act = self.window.actions_by_name
         act["key_control"].setText(f"&Key {label}")
         act["delete_key"].setText(f"&Delete the {label} key")
-
-    def dock(self, title: str) -> QDockWidget:
-        return self.window.docks[title]
