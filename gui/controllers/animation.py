@@ -30,7 +30,7 @@ from core.animation.tracks import CONTROLS, control_spec
 from core.config import RenderOptions
 from core.errors import ConfigError
 from gui.controllers.context import AppContext
-from gui.models.animation import AnimationState, KeyRef, key_state, value_at
+from gui.models.animation import KEY_COLOUR, AnimationState, KeyRef, key_state, value_at
 from gui.models.key_edits import EditDirectionCommand
 from gui.models.specs import DrivingSpec
 from gui.models.timeline import KEYS_LANE, MarkKind, TimelineModel
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from gui.controllers.playback import PlaybackController
 
 KEYS = MarkKind(
-    "keys", "Keys", "#e8c547", lane=KEYS_LANE, shape="diamond",
+    "keys", "Keys", KEY_COLOUR, lane=KEYS_LANE, shape="diamond",
     description="Frames with a key of any control (Animate panel, curve editor); Alt+Left / Alt+Right jump "
     "between them",
 )  # fmt: skip

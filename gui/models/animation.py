@@ -15,6 +15,8 @@ from core.animation.tracks import CONTROLS
 from core.config import RenderOptions
 
 KeyState = Literal["static", "animated", "key"]
+#: The colour of keys everywhere: the timeline's key marks, the key buttons, the curve editor's diamonds.
+KEY_COLOUR = "#e8c547"
 #: A key as the curve editor selects it: (control, frame).
 KeyRef = tuple[str, float]
 

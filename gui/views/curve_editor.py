@@ -38,9 +38,8 @@ from core.animation.keys import INTERPOLATIONS
 from core.animation.tracks import CONTROLS
 from core.config import RenderOptions
 from gui import theme
-from gui.models.animation import AnimationState, KeyRef
+from gui.models.animation import KEY_COLOUR, AnimationState, KeyRef
 from gui.models.document import Document
-from gui.views.keyed_control import KEY_COLOUR
 from gui.views.timeline_canvas import PLAYHEAD
 
 #: Distinct colours for curves, by control (cycled).

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QWidget
 
 from core.animation.tracks import ControlSpec
 from gui import theme
+from gui.models.animation import KEY_COLOUR
 from gui.views.widgets import SliderField
 
-KEY_COLOUR = "#e8c547"
 #: Per group: (slider step, shown as a percentage).
 _STEPS = {"master": (0.01, True), "regions": (0.01, True), "stabilise": (0.01, True), "pose": (0.5, False),
           "expression": (0.01, False)}
