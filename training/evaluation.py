@@ -252,29 +252,34 @@ def warp_method(pairs: Sequence[EvalPair]) -> list[np.ndarray]:
     return [warp_image(p.source, p.source_landmarks, p.target_landmarks) for p in pairs]
 
 
-def landmark_spline(source_landmarks: Any, target_landmarks: Any, resolution: int) -> Any:
-    """The landmark field alone, (B, 2, R, R) backward flow at the crops' resolution: the one place the
-    evaluation calls `landmark_flow` (what ``landmark_flow`` models start from)."""
-    from core.networks.landmark_flow import landmark_flow
-
-    return landmark_flow(source_landmarks, target_landmarks, resolution, resolution)
-
-
-def spline_method(pairs: Sequence[EvalPair]) -> list[np.ndarray]:
-    """The `spline` baseline: the source warped by `landmark_spline` (border padding), no network."""
+def _stacked(pairs: Sequence[EvalPair]) -> tuple[Any, Any, Any]:
+    """(sources (B, 3, R, R) in [-1, 1], source landmarks, target landmarks (B, 68, 2)) of `pairs`, float32 CPU
+    tensors: the inputs of the methods that run on tensors."""
     import torch
 
-    from core.networks.flow import warp
-    from training.dataset import image_to_tensor, tensor_to_image
+    from training.dataset import image_to_tensor
 
-    if not pairs:
-        return []
     source = torch.stack([image_to_tensor(p.source) for p in pairs])
     source_lm = torch.from_numpy(np.stack([p.source_landmarks for p in pairs]).astype(np.float32))
     target = torch.from_numpy(np.stack([p.target_landmarks for p in pairs]).astype(np.float32))
+    return source, source_lm, target
+
+
+def spline_method(pairs: Sequence[EvalPair]) -> list[np.ndarray]:
+    """The `spline` baseline: the source warped by the landmark field alone (what ``landmark_flow`` models
+    start from, `core.networks.landmark_flow`, at the crops' resolution), border padding, no network."""
+    import torch
+
+    from core.networks.flow import warp
+    from core.networks.landmark_flow import landmark_flow
+    from training.dataset import tensor_to_image
+
+    if not pairs:
+        return []
+    source, source_lm, target = _stacked(pairs)
+    size = source.shape[-1]
     with torch.no_grad():
-        flow = landmark_spline(source_lm, target, source.shape[-1])
-        warped = warp(source, flow.float(), padding="border")
+        warped = warp(source, landmark_flow(source_lm, target, size, size).float(), padding="border")
     return [tensor_to_image(image) for image in warped]
 
 
@@ -287,17 +292,14 @@ def model_method(
     `ABLATION`: the blend mask forced onto the source warped by the model's flow)."""
     import torch
 
-    from training.dataset import image_to_tensor, tensor_to_image
+    from training.dataset import tensor_to_image
 
     def render(pairs: Sequence[EvalPair]) -> list[np.ndarray]:
         out: list[np.ndarray] = []
         with torch.inference_mode():
             for start in range(0, len(pairs), batch_size):
-                part = pairs[start:start + batch_size]
-                source = torch.stack([image_to_tensor(p.source) for p in part]).to(device)
-                source_lm = torch.from_numpy(np.stack([p.source_landmarks for p in part]).astype(np.float32))
-                target = torch.from_numpy(np.stack([p.target_landmarks for p in part]).astype(np.float32))
-                prepared = generator.prepare_source(source, source_lm.to(device))
+                source, source_lm, target = _stacked(pairs[start:start + batch_size])
+                prepared = generator.prepare_source(source.to(device), source_lm.to(device))
                 images = getattr(generator.render(prepared, target.to(device)), output).float().cpu()
                 out += [tensor_to_image(image) for image in images]
         return out
@@ -756,7 +758,6 @@ __all__ = [
     "evaluate",
     "held_out_identities",
     "identity_method",
-    "landmark_spline",
     "model_method",
     "mouth_box",
     "run_evaluation",
