@@ -52,7 +52,6 @@ MODES: tuple[str, ...] = ("self", "cross")
 METHODS: tuple[str, ...] = ("model", "identity", "warp", "spline")  # rows every evaluation has
 ABLATION = "model_without_synthesis"  # a row for models with warp_source, null for the others
 METRIC_KEYS: tuple[str, ...] = ("ssim", "ssim_mouth", "csim_dlib", "prmse_deg", "aucon_landmark", "fid")
-MOUTH = 3  # the mouth's index among `core.faces.regions.region_boxes`
 
 #: How far below `warp`'s CSIM a model may be and still count as keeping the identity. On dlib's
 #: embeddings two photos of one person score about 0.95 and two people about 0.82: 0.03 is a
@@ -317,9 +316,10 @@ def mouth_box(landmarks: np.ndarray, size: int) -> tuple[int, int, int, int]:
 
     import torch
 
-    from core.faces.regions import region_boxes
+    from core.faces.regions import LOCAL_REGIONS, region_boxes
 
-    cx, cy, half = (float(v) for v in region_boxes(torch.from_numpy(np.asarray(landmarks, np.float32)))[MOUTH])
+    boxes = region_boxes(torch.from_numpy(np.asarray(landmarks, np.float32)))
+    cx, cy, half = (float(v) for v in boxes[LOCAL_REGIONS.index("mouth")])
     left, right = min(max(0, math.floor(cx - half)), size - 1), max(0, min(size, math.ceil(cx + half) + 1))
     top, bottom = min(max(0, math.floor(cy - half)), size - 1), max(0, min(size, math.ceil(cy + half) + 1))
     return top, max(bottom, top + 1), left, max(right, left + 1)
