@@ -76,14 +76,19 @@ class BatchController(ExportLaneJob):
         return doc.in_point or 0, (doc.out_point + 1 if doc.out_point is not None else None)
 
     def default_request(self) -> BatchRequest:
-        """The portrait and driver open now (when they are files) and a folder beside the last export."""
-        doc = self.ctx.document
+        """The portrait and driver open now (when they are files, or the built-in performance; keys alone
+        have no driver to batch) and a folder beside the last export."""
+        from core.batch import BUILTIN
+
+        doc, driving = self.ctx.document, self.ctx.document.driving
         sources = (doc.source.path,) if doc.source is not None and doc.source.path is not None else ()
-        drivings = (doc.driving.location,) if doc.driving is not None else ()
+        if driving is None or driving.is_keys:
+            drivings: tuple[str, ...] = ()
+        else:
+            drivings = (BUILTIN if driving.is_builtin else driving.location,)
         folder = Path(self.ctx.settings.last_folder or Path.home()) / "batch"
-        fps = doc.driving.fps if doc.driving is not None and doc.driving.fps else 25.0
-        builtin = tuple("builtin" if d.startswith("builtin:") else d for d in drivings)
-        return BatchRequest(sources, builtin, folder, fps=fps, quality=self.ctx.settings.export_quality)
+        fps = driving.fps if driving is not None and driving.fps else 25.0
+        return BatchRequest(sources, drivings, folder, fps=fps, quality=self.ctx.settings.export_quality)
 
     def plan(self, request: BatchRequest) -> list[BatchPair]:
         """The pairs and their files; `UserError` (a format without the alpha asked for, two pairs

@@ -125,3 +125,17 @@ def test_a_batch_renders_the_timelines_in_out_range_as_a_loop(app, qtbot, materi
         assert webp.n_frames == plan_loop(8, "pingpong").length == 14  # out and back over the 8 frames
     dialog.frames.setCurrentIndex(0)  # every driver whole: no range
     assert (dialog.request().start, dialog.request().stop) == (0, None)
+
+
+def test_a_batch_starts_from_the_open_driver_but_not_from_keys_alone(controller, obama_path, megamind_path):
+    from gui.models.specs import BUILTIN_PERFORMANCE, DrivingSpec, SourceSpec
+
+    document = controller.ctx.document
+    document.set_source(SourceSpec(str(obama_path)))
+    document.set_driving(DrivingSpec(str(megamind_path)))
+    request = controller.batch.default_request()
+    assert request.sources == (obama_path,) and request.drivings == (str(megamind_path),)
+    document.set_driving(DrivingSpec(BUILTIN_PERFORMANCE))
+    assert controller.batch.default_request().drivings == ("builtin",)  # the batch's name for it
+    document.set_driving(DrivingSpec.keys(40, 25.0))
+    assert controller.batch.default_request().drivings == ()  # no file drives keys alone: nothing to batch
