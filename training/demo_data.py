@@ -43,6 +43,7 @@ PHOTOS = ("obama.jpg", "obama2.jpg", "obama_partial_face.jpg")
 SPLITS = ("train", "validation", "test")
 TRAIN_VALIDATION, TEST = "train_validation", "test"  # the two raw folders
 VALIDATION_IDENTITY = "megamind_woman_validation"
+ASTRONAUT = "resources/demo/astronaut.png"  # how splits.json names the bundled portrait
 
 
 @dataclass(frozen=True)
@@ -100,16 +101,16 @@ def build_splits(shared: Path, out: Path, every: int = 1) -> dict:
             cv2.imwrite(str(target), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
             files.append({"file": str(target.relative_to(out)), "split": shot.split, "identity": shot.identity,
                           "source": VIDEO, "frame": index})
-    stills = [(shared / name, "obama", name) for name in PHOTOS] + [(astronaut, "astronaut", "astronaut.png")]
-    for source, identity, name in stills:
+    # (file, identity, name written, name in splits.json)
+    stills = [(shared / name, "obama", name, name) for name in PHOTOS]
+    stills.append((astronaut, "astronaut", astronaut.name, ASTRONAUT))
+    for source, identity, name, label in stills:
         target = out / TRAIN_VALIDATION / identity / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-        files.append({"file": str(target.relative_to(out)), "split": "train", "identity": identity,
-                      "source": name if source.parent == shared else "resources/demo/astronaut.png"})
+        files.append({"file": str(target.relative_to(out)), "split": "train", "identity": identity, "source": label})
     record = {
-        "sources": {VIDEO: _sha256(video), **{name: _sha256(shared / name) for name in PHOTOS},
-                    "resources/demo/astronaut.png": _sha256(astronaut)},
+        "sources": {VIDEO: _sha256(video), **{label: _sha256(source) for source, _, _, label in stills}},
         "shots": [{"frames": [s.first, s.last], "split": s.split, "folder": s.folder} for s in SHOTS],
         "unused": [{"source": VIDEO, "frame": f, "why": why} for f, why in UNUSED_FRAMES.items()],
         "every": every,

@@ -46,6 +46,7 @@ def test_every_file_on_disk_is_listed_with_its_source(splits: tuple[Path, dict])
     assert on_disk == {entry["file"] for entry in record["files"]}
     assert json.loads((out / "splits.json").read_text())["files"] == record["files"]
     assert len(record["sources"]) == 5 and all(len(digest) == 64 for digest in record["sources"].values())
+    assert {entry["source"] for entry in record["files"]} == set(record["sources"])  # every source has its digest
 
 
 def test_an_existing_folder_or_missing_material_exits_2(splits: tuple[Path, dict], tmp_path: Path,
