@@ -46,6 +46,16 @@ def test_shipped_configs_load() -> None:
     assert demo_train.holdout_identities == (VALIDATION_IDENTITY,) and demo_train.mask_bias == 1.0
 
 
+def test_the_final_demo_run_is_demo128_trained_on_the_validation_shot_too() -> None:
+    """demo128_final.yaml repeats demo128.yaml; only what the final run changes may differ."""
+    model, train = load_run_config(CONFIGS / "demo128.yaml")
+    final_model, final_train = load_run_config(CONFIGS / "demo128_final.yaml")
+    assert final_model == model
+    assert final_train.holdout_identities == () and final_train.holdout_fraction == 0.0
+    assert replace(final_train, holdout_identities=train.holdout_identities, holdout_fraction=train.holdout_fraction,
+                   steps=train.steps) == train
+
+
 def test_round_trip_through_plain_data() -> None:
     config = TrainConfig(gan_mode="hinge", betas=(0.0, 0.99), holdout_identities=("alice",), threads=3)
     assert TrainConfig.from_dict(config.to_dict()) == config
