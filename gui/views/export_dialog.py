@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.config import MAX_OUTPUT_SIZE
 from core.render.geometry import MAX_CROP_SIZE
 from gui.controllers.export import (
     FORMAT_LABELS,
@@ -42,8 +43,6 @@ CUSTOM_SIZE = -1  # the size combo's entry that enables the pixel field
 
 SIZES = (("Native size", None), ("512 px (longest side)", 512), ("1024 px (longest side)", 1024), ("1920 px (longest side)", 1920),
          ("Custom", CUSTOM_SIZE))
-#: Longest side a custom size may ask for: the crop's cap, and the bound of RenderOptions.output_size.
-CROP_SIZE_LIMIT, PHOTO_SIZE_LIMIT = MAX_CROP_SIZE, 8192
 
 
 def format_eta(seconds: float | None) -> str:
@@ -112,11 +111,11 @@ class ExportDialog(QDialog):
         self.size.setToolTip("Longest side of the output. Native: the photo's own size pasted back, or the face's "
                              "own size in the photo for a crop")
         self.custom_size = QSpinBox()
-        self.custom_size.setRange(16, PHOTO_SIZE_LIMIT)
+        self.custom_size.setRange(16, MAX_OUTPUT_SIZE)
         self.custom_size.setValue(1280)
         self.custom_size.setSuffix(" px")
-        self.custom_size.setToolTip(f"Longest side in pixels: up to {CROP_SIZE_LIMIT} for the face crop, "
-                                    f"{PHOTO_SIZE_LIMIT} pasted into the photo")
+        self.custom_size.setToolTip(f"Longest side in pixels: up to {MAX_CROP_SIZE} for the face crop, "
+                                    f"{MAX_OUTPUT_SIZE} pasted into the photo")
         size_row = QHBoxLayout()
         size_row.addWidget(self.size, 1)
         size_row.addWidget(self.custom_size)
@@ -225,7 +224,7 @@ class ExportDialog(QDialog):
     def _size_changed(self) -> None:
         """The pixel field is for "Custom"; its bound follows the framing (a crop is at most 2048 px)."""
         self.custom_size.setEnabled(self.size.currentData() == CUSTOM_SIZE)
-        self.custom_size.setMaximum(PHOTO_SIZE_LIMIT if self.full.isChecked() else CROP_SIZE_LIMIT)
+        self.custom_size.setMaximum(MAX_OUTPUT_SIZE if self.full.isChecked() else MAX_CROP_SIZE)
 
     def _format_changed(self) -> None:
         fmt = self.format.currentData()

@@ -48,7 +48,14 @@ from gui import theme
 from gui.controllers.dialogs import CHECKPOINT_FILTER
 from gui.models.perceptual import PERCEPTUAL_LABELS, perceptual_status
 from gui.models.training import CONFIGS_DIR, TrainingModel, count_noun, format_duration, improvement_verdict
-from gui.models.training_presets import PRESETS, estimate_text, measured_rate, preset, simple_folders
+from gui.models.training_presets import (
+    PRESETS,
+    MeasuredRate,
+    estimate_text,
+    measured_rate,
+    preset,
+    simple_folders,
+)
 from gui.views.icons import icon
 from gui.views.loss_plot import DISCRIMINATOR_MIN_H, GENERATOR_MIN_H
 from gui.views.widgets import Badge, SliderField, form_group, scroll_area, wrap
@@ -259,6 +266,7 @@ class TrainingPanel(QWidget):
         self.model = model
         self.plot = None  # gui.views.loss_plot.LossPlot, built when the panel is first shown
         self._activated = False
+        self._measured: dict[str, MeasuredRate | None] | None = None  # per preset (`_show_simple`)
         left_body = QWidget()
         left = QVBoxLayout(left_body)
         left.setContentsMargins(0, 0, 6, 0)
@@ -700,9 +708,11 @@ class TrainingPanel(QWidget):
         env, s, starting = self.model.environment, self.model.setup, self.model.starting_model
         vgg = env is not None and env.vgg_weights is not None
         device = env.device if env else ""
+        if self._measured is None and env is not None:  # the past runs' rates: again only when one ended
+            self._measured = {item.key: measured_rate(data_dir() / "training", item, device, vgg) for item in PRESETS}
         for item in PRESETS:
             resolution = starting.resolution if starting is not None else None
-            measured = measured_rate(data_dir() / "training", item, device, vgg) if env else None
+            measured = (self._measured or {}).get(item.key)
             text = estimate_text(item, env.speed if env else None, vgg, device, resolution, measured)
             self.preset_estimates[item.key].setText(text[0].upper() + text[1:] + ".")
         summary = self.model.run_summary
@@ -771,6 +781,7 @@ class TrainingPanel(QWidget):
         self._show_buttons()
         self._show_losses_in_use()  # the run's progress follows: `set_status` emits progressChanged
         if not busy:  # a run that ended or stopped has logged its rate: the estimates use it
+            self._measured = None
             self._show_simple()
 
     def _show_buttons(self) -> None:
@@ -894,6 +905,7 @@ class TrainingPanel(QWidget):
 
     def _show_environment(self) -> None:
         env = self.model.environment
+        self._measured = None  # device and losses decide which past runs count
         if env is None:
             self.fallback.setEnabled(True)
             self.gpu_info.setText("For a machine with several GPUs, this is the same run started with torchrun:")
