@@ -28,13 +28,7 @@ import torch
 from torch import nn
 
 from core.errors import ConfigError
-from training.vgg_files import (  # noqa: F401  (re-exported: where the files are looked for)
-    VGG19_FILENAME,
-    VGG19_URL,
-    VggSource,
-    find_vgg19_weights,
-    hub_checkpoint_dirs,
-)
+from training.vgg_files import VggSource
 
 # Configuration "E": output widths of the convolutions, "M" for a 2x2 max-pool.
 _CFG_E: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",

