@@ -155,6 +155,7 @@ class CurveEditor(QWidget):
         self.empty = pg.TextItem("No animated controls: key a control in the Animate panel (its diamond, or Ctrl+K)",
                                  color=theme.DIM, anchor=(0.5, 0.5))
         self.plot.addItem(self.empty)
+        self.view_box.sigRangeChanged.connect(lambda *_: self._centre_empty())
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -203,12 +204,16 @@ class CurveEditor(QWidget):
                 self._draw(name, options, count)
                 self._drawn[name] = state
         self.empty.setVisible(not names)
-        if not names:
-            view = self.view_box.viewRange()
-            self.empty.setPos((view[0][0] + view[0][1]) / 2, (view[1][0] + view[1][1]) / 2)
+        self._centre_empty()
         self._label_axis()
         self._show_selection()
         self._frame_changed(self.document.current_frame)
+
+    def _centre_empty(self) -> None:
+        """Keep the "no animated controls" hint in the middle of the plot as its range changes."""
+        if self.empty.isVisible():
+            (x0, x1), (y0, y1) = self.view_box.viewRange()
+            self.empty.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _fill_list(self, options: RenderOptions) -> None:
         names = options.animation.names

@@ -109,3 +109,19 @@ def test_the_curves_and_trajectory_docks_scroll_rather_than_make_a_1280x720_wind
     qtbot.waitUntil(lambda: not curves.cramped())
     assert curves.content.view_box.boundingRect().height() >= MIN_PLOT_H
     assert window.height() == 720
+
+
+def test_the_curve_editors_empty_hint_stays_in_the_middle_of_the_plot(controller, qtbot):
+    window = show_main_window(controller, qtbot, (1600, 1000))
+    _dock, panel = shown_dock(window, qtbot, "Curves")
+    editor = panel.content
+    assert editor.list.count() == 0 and editor.empty.isVisible()
+    for x_range in ((0, 150), (40, 400)):  # a driver of another length, a zoom: the hint follows
+        editor.view_box.setXRange(*x_range, padding=0)
+        qtbot.wait(20)
+        (x0, x1), (y0, y1) = editor.view_box.viewRange()
+        assert editor.empty.pos().x() == pytest.approx((x0 + x1) / 2)
+        assert editor.empty.pos().y() == pytest.approx((y0 + y1) / 2)
+        text = editor.empty.mapRectToScene(editor.empty.boundingRect())
+        plot = editor.view_box.mapRectToScene(editor.view_box.boundingRect())
+        assert plot.left() <= text.left() and text.right() <= plot.right()  # not cut off at the left
